@@ -1,0 +1,5 @@
+"""``python -m wsprobe``."""
+
+from wsprobe.cli import main
+
+main()
