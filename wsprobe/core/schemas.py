@@ -78,6 +78,9 @@ def _read_folder(folder: Path) -> dict[str, _Entry]:
             where = "/" + "/".join(str(p) for p in exc.absolute_path)
             raise SchemaLoadError(path, f"not a valid draft 2020-12 schema at {where}: "
                                         f"{exc.message}") from None
+        if isinstance(contents, dict) and "$id" not in contents:
+            # a file without $id gets its path as base URI, so relative $refs resolve locally
+            contents = {"$id": BASE_URI + rel, **contents}
         found[rel] = _Entry(path, contents)
     return found
 
@@ -113,6 +116,8 @@ class SchemaSet:
         fast_registry = jsonschema_rs.Registry(resources=[
             (uri, resource.contents) for uri, resource in resources
         ])
+        self._fast_registry = fast_registry
+        self._contents: dict[tuple[Direction, str], Any] = {}
         self._validators: dict[tuple[Direction, str], Draft202012Validator] = {}
         self._fast: dict[tuple[Direction, str], jsonschema_rs.Validator] = {}
         self._paths: dict[tuple[Direction, str], Path] = {}
@@ -129,6 +134,7 @@ class SchemaSet:
             except (jsonschema_rs.ValidationError, ValueError) as exc:
                 raise SchemaLoadError(entry.path, f"cannot be compiled: {exc}") from None
             self._paths[key] = entry.path
+            self._contents[key] = entry.contents
         if not self._validators:
             raise SchemaLoadError(next(iter(entries.values())).path.parent if entries else ".",
                                   "no message schemas found (expected client-to-server/*.json "
@@ -151,6 +157,11 @@ class SchemaSet:
     def schema_path(self, direction: Direction, mtype: str) -> Path | None:
         """The file that defines ``mtype`` in ``direction``, if any."""
         return self._paths.get((direction, mtype))
+
+    def dereferenced(self, direction: Direction, mtype: str) -> Any:
+        """The schema of ``mtype`` with every ``$ref`` inlined (for generators such as fuzzers)."""
+        return jsonschema_rs.dereference(self._contents[(direction, mtype)],
+                                         registry=self._fast_registry)
 
     def check(self, frame: str | bytes, direction: Direction, received_at: float) -> Decoded:
         """Decode a frame and validate it: the one call the runners make per frame."""

@@ -1,0 +1,1 @@
+"""pytest plugin for wsprobe scenarios (filled in by the scenario-engine work)."""
