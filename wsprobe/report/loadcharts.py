@@ -1,0 +1,220 @@
+"""The charts of a load run: latency against users and over time, distribution per kind,
+delivery ratios, connections, send lag and generator CPU."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FixedLocator, FuncFormatter
+
+from wsprobe.report.loadrun import LoadRun
+from wsprobe.report.svg import Chart, color_of, figure, log_ms
+
+__all__ = ["load_charts"]
+
+_QUANTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
+_STYLES = {"p50": ":", "p90": "--", "p99": "-"}
+
+
+def _delivered(run: LoadRun) -> pd.DataFrame:
+    frame = run.deliveries
+    ok = frame["outcome"].isin(["delivered", "late", "optional"]) & frame["latency_ms"].notna()
+    return frame[ok]
+
+
+def _bucket_seconds(span: float) -> float:
+    """About 60 buckets over the run, on a round number of seconds."""
+    for step in (0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600):
+        if span / step <= 80:
+            return float(step)
+    return 900.0
+
+
+def latency_over_time(run: LoadRun, chart_id: str) -> Chart:
+    """p50/p90/p99 of delivery latency per time bucket and kind, with p99 from the schedule."""
+    title = "Fan-out latency over time"
+    data = _delivered(run)
+    if data.empty:
+        return Chart(chart_id, title, None, "no deliveries recorded (deliveries CSV missing or "
+                                            "empty)")
+    step = _bucket_seconds(float(data["t_s"].max() - data["t_s"].min()) or 1.0)
+    data = data.assign(bucket=(data["t_s"] // step) * step)
+    with figure(chart_id) as (_, (ax,), out):
+        for kind, rows in data.groupby("kind", sort=True):
+            grouped = rows.groupby("bucket")["latency_ms"]
+            for name, q in _QUANTILES.items():
+                series = grouped.quantile(q)
+                ax.plot(series.index, series.to_numpy(), _STYLES[name], color=color_of(str(kind)),
+                        label=f"{kind} {name}", linewidth=1.2)
+            sched = rows.groupby("bucket")["sched_latency_ms"].quantile(0.99)
+            if sched.notna().any():
+                ax.plot(sched.index, sched.to_numpy(), "-", color=color_of(str(kind)), alpha=0.35,
+                        linewidth=3, label=f"{kind} p99 from schedule")
+        ax.set_xlabel(f"seconds since start ({step:g} s buckets)")
+        log_ms(ax)
+        ax.legend(fontsize=7, ncols=2, loc="upper left")
+    return Chart(chart_id, title, out[0])
+
+
+def _users_at(run: LoadRun, times: pd.Series) -> pd.Series | None:
+    timeline = run.timeline
+    if "users" not in timeline or timeline["users"].dropna().empty:
+        return None
+    known = timeline[["t_s", "users"]].dropna().sort_values("t_s")
+    index = np.searchsorted(known["t_s"].to_numpy(), times.to_numpy(), side="right") - 1
+    users = known["users"].to_numpy()[np.clip(index, 0, len(known) - 1)]
+    return pd.Series(users, index=times.index)
+
+
+def latency_vs_users(run: LoadRun, chart_id: str) -> Chart:
+    """Latency percentiles grouped by the number of users connected when the event was sent."""
+    title = "Fan-out latency against users"
+    data = _delivered(run)
+    users = _users_at(run, data["t_s"]) if not data.empty else None
+    if users is None:
+        return Chart(chart_id, title, None, "no user counts over time recorded (timeline or "
+                                            "Locust stats history missing)")
+    data = data.assign(users=users)
+    with figure(chart_id) as (_, (ax,), out):
+        for kind, rows in data.groupby("kind", sort=True):
+            grouped = rows.groupby("users")["latency_ms"]
+            counts = grouped.size()
+            for name, q in _QUANTILES.items():
+                series = grouped.quantile(q)[counts >= 20]
+                ax.plot(series.index, series.to_numpy(), _STYLES[name], marker="o", markersize=3,
+                        color=color_of(str(kind)), label=f"{kind} {name}", linewidth=1.2)
+        ax.set_xlabel("users connected")
+        log_ms(ax)
+        ax.legend(fontsize=7, ncols=2, loc="upper left")
+    return Chart(chart_id, title, out[0])
+
+
+def latency_distribution(run: LoadRun, chart_id: str) -> Chart:
+    """Latency by percentile per kind, on a 'nines' axis so the tail is as wide as the median."""
+    title = "Latency distribution per event kind"
+    data = _delivered(run)
+    if data.empty:
+        return Chart(chart_id, title, None, "no deliveries recorded")
+    with figure(chart_id) as (_, (ax,), out):
+        for kind, rows in data.groupby("kind", sort=True):
+            values = np.sort(rows["latency_ms"].to_numpy())
+            n = len(values)
+            top = min(1 - 1 / n, 0.99999) if n > 1 else 0.5
+            qs = 1 - np.logspace(0, math.log10(1 - top), 200)
+            qs = np.clip(qs, 0.0, top)
+            ax.plot(1 / (1 - qs), np.quantile(values, qs), color=color_of(str(kind)),
+                    label=f"{kind} ({n:,} deliveries)", linewidth=1.4)
+        ax.set_xscale("log")
+        log_ms(ax)
+        ticks = [1, 2, 10, 100, 1000, 10000, 100000]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(FixedLocator([]))
+        labels = {1: "0%", 2: "50%", 10: "90%", 100: "99%", 1000: "99.9%", 10000: "99.99%",
+                  100000: "99.999%"}
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: labels.get(round(x), "")))
+        ax.set_xlabel("percentile")
+        ax.legend(fontsize=7, loc="upper left")
+    return Chart(chart_id, title, out[0])
+
+
+def delivery_ratios(run: LoadRun, chart_id: str) -> Chart:
+    """Delivered, lost and duplicate deliveries as shares of the expected ones, per kind."""
+    title = "Delivered, lost and duplicate deliveries"
+    kinds = run.kinds[run.kinds["expected"].fillna(0) > 0]
+    if kinds.empty:
+        return Chart(chart_id, title, None, "no expected deliveries in summary.json")
+    expected = kinds["expected"]
+    shares = pd.DataFrame({
+        "delivered": kinds["delivered"] / expected * 100,
+        "lost": kinds["lost"] / expected * 100,
+        "duplicate": kinds["duplicates"].fillna(0) / expected * 100,
+        "late": kinds["late"].fillna(0) / expected * 100,
+    })
+    colors = {"delivered": "#2ca02c", "lost": "#d62728", "duplicate": "#ff7f0e",
+              "late": "#9467bd"}
+    height = 0.8 + 0.45 * len(shares)
+    with figure(chart_id, size=(7.2, height), ncols=2) as (_, (left, right), out):
+        y = np.arange(len(shares))
+        left.barh(y, shares["delivered"].to_numpy(), color=colors["delivered"])
+        for i, value in enumerate(shares["delivered"]):
+            left.text(1, i, f"{value:.3f}%", va="center", fontsize=8, color="white")
+        left.set_yticks(y, [str(k) for k in shares.index])
+        left.set_xlim(0, 100)
+        left.set_xlabel("delivered (% of expected)")
+        width = 0.25
+        for j, name in enumerate(("lost", "duplicate", "late")):
+            right.barh(y + (j - 1) * width, shares[name].to_numpy(), height=width,
+                       color=colors[name], label=name)
+        right.set_yticks(y, [""] * len(y))
+        right.set_xlabel("% of expected")
+        right.legend(fontsize=7)
+    return Chart(chart_id, title, out[0])
+
+
+def _timeline_chart(run: LoadRun, chart_id: str, title: str, columns: dict[str, str], *,
+                    ylabel: str, missing: str) -> Chart:
+    timeline = run.timeline
+    present = {c: label for c, label in columns.items()
+               if c in timeline and pd.to_numeric(timeline[c], errors="coerce").notna().any()}
+    if not present:
+        return Chart(chart_id, title, None, missing)
+    with figure(chart_id, size=(7.2, 2.6)) as (_, (ax,), out):
+        group = "worker" if "worker" in timeline else None
+        for column, label in present.items():
+            if group is None:
+                ax.plot(timeline["t_s"], pd.to_numeric(timeline[column]), label=label)
+                continue
+            for worker, rows in timeline.groupby(group):
+                ax.plot(rows["t_s"], pd.to_numeric(rows[column]), label=f"{label} ({worker})")
+        ax.set_xlabel("seconds since start")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7, loc="upper left")
+    return Chart(chart_id, title, out[0])
+
+
+def connections(run: LoadRun, chart_id: str) -> Chart:
+    """Users and open connections over time."""
+    return _timeline_chart(run, chart_id, "Users and connections over time",
+                           {"users": "users", "connections": "open connections"}, ylabel="count",
+                           missing="no user or connection counts over time recorded")
+
+
+def generator_cpu(run: LoadRun, chart_id: str) -> Chart:
+    """CPU use of each load-generator process over time (a saturated generator lies)."""
+    return _timeline_chart(run, chart_id, "Load generator CPU",
+                           {"cpu_percent": "CPU %"}, ylabel="CPU (% of one core)",
+                           missing="no generator CPU samples recorded")
+
+
+def send_lag(run: LoadRun, chart_id: str) -> Chart:
+    """How late senders sent against their open-loop schedule, over time."""
+    title = "Send lag (actual send minus scheduled send)"
+    data = run.deliveries
+    lag = data["sched_latency_ms"] - data["latency_ms"]
+    data = data.assign(lag=lag)[lag.notna()]
+    if data.empty:
+        return _timeline_chart(run, chart_id, title, {"send_lag_ms": "send lag"}, ylabel="ms",
+                               missing="no scheduled send times recorded")
+    step = _bucket_seconds(float(data["t_s"].max() - data["t_s"].min()) or 1.0)
+    data = data.assign(bucket=(data["t_s"] // step) * step)
+    with figure(chart_id, size=(7.2, 2.6)) as (_, (ax,), out):
+        grouped = data.groupby("bucket")["lag"]
+        ax.plot(grouped.median().index, grouped.median().to_numpy(), ":", label="p50")
+        ax.plot(grouped.quantile(0.99).index, grouped.quantile(0.99).to_numpy(), "-",
+                label="p99")
+        ax.plot(grouped.max().index, grouped.max().to_numpy(), "-", alpha=0.4, label="max")
+        ax.set_xlabel(f"seconds since start ({step:g} s buckets)")
+        ax.set_ylabel("send lag (ms)")
+        ax.legend(fontsize=7, loc="upper left")
+    return Chart(chart_id, title, out[0])
+
+
+def load_charts(run: LoadRun, prefix: str) -> list[Chart]:
+    """Every chart of a load run, ids prefixed with ``prefix``."""
+    makers = (("latency-vs-users", latency_vs_users), ("latency-over-time", latency_over_time),
+              ("latency-distribution", latency_distribution),
+              ("delivery-ratios", delivery_ratios), ("connections", connections),
+              ("send-lag", send_lag), ("generator-cpu", generator_cpu))
+    return [make(run, f"{prefix}-{name}") for name, make in makers]
