@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from wsprobe.errors import InputError
-from wsprobe.server import DEFAULT_PORT, ServerConfig, running
+from wsprobe.server import ServerConfig, running
+from wsprobe.server.config import DEFAULT_PORT
 
 __all__ = ["command"]
 

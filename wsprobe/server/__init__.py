@@ -8,14 +8,13 @@
 
 from wsprobe.server.app import HubFactory, RunningServer, running
 from wsprobe.server.background import BackgroundServer
-from wsprobe.server.config import DEFAULT_PORT, ServerConfig
+from wsprobe.server.config import ServerConfig
 from wsprobe.server.frames import Action, Close, Send, SocketId, UserId, encode
 from wsprobe.server.hub import Hub, default_schemas
 from wsprobe.server.process import ServerProcess, ServerStartError, spawn
 from wsprobe.server.ratelimit import RateLimit, TokenBucket
 
 __all__ = [
-    "DEFAULT_PORT",
     "Action",
     "BackgroundServer",
     "Close",

@@ -145,6 +145,8 @@ async def running(config: ServerConfig | None = None,
             max_size=config.max_size,
             ping_interval=interval,
             ping_timeout=2 * interval if interval else None,
+            # a client that stopped answering gets one more interval to acknowledge the close
+            close_timeout=min(10.0, interval) if interval else 10.0,
             compression=None,  # per-socket deflate would multiply the cost of every fan-out
             ssl=ssl_context(config),
             backlog=4096,  # a join storm must not overflow the accept queue (SYN retries: 1 s)

@@ -21,8 +21,8 @@ class ServerConfig:
     not a browser, is accepted). ``token`` set requires ``?token=<token>`` (else 401).
     ``rate_limit`` is messages per second per socket (``None``: no limit), with a burst of two
     seconds' worth. ``ping_interval`` ``None`` disables keepalive pings; a client that does not
-    answer within two intervals is closed. ``certfile`` (and ``keyfile`` unless the key is in
-    ``certfile``) serve ``wss://``.
+    answer within two intervals is closed (and gone at most one interval later).
+    ``certfile`` (and ``keyfile`` unless the key is in ``certfile``) serve ``wss://``.
     """
 
     host: str = "127.0.0.1"
