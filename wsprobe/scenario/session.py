@@ -1,0 +1,777 @@
+"""A session: named actors with real sockets, one queue of received frames per socket.
+
+The programmatic face of the scenario engine; YAML scenarios and ``wsprobe verify`` checks are
+both written against it::
+
+    async with Session(url, schemas=schemas, emit=handler.handle) as session:
+        alice, bob = session.actor("alice"), session.actor("bob")
+        a = await alice.connect()
+        await a.send({"type": "new-user-add", "userId": "alice"})
+        await a.expect("get-users", where={"data": {"contains": "alice"}})
+        await bob.expect_none("receive-message", within=0.3)
+
+Every frame sent or received is validated and becomes a :class:`FrameRecord` event. An expectation
+that fails becomes a :class:`Finding` (recorded on the session and emitted); a *fatal* one then
+raises :class:`StepFailed`, which the session's ``async with`` swallows, so a check simply stops.
+A server that closes, stalls or refuses gives a finding at the step where it happened, never a
+hang: every wait has a time limit. Mistakes in the script itself raise :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import enum
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
+from websockets.typing import Origin, Subprotocol
+
+from wsprobe.core import Direction, SchemaSet, load_schemas
+from wsprobe.errors import InputError
+from wsprobe.scenario.events import (
+    CaseRef,
+    Event,
+    FindingReported,
+    FrameSeen,
+    Status,
+    StepFinished,
+    StepRef,
+    StepStarted,
+    status_of,
+)
+from wsprobe.scenario.findings import Finding, FindingCode, Severity
+from wsprobe.scenario.frames import ActorName, FrameRecord, SocketName
+from wsprobe.scenario.matching import Matcher, describe_miss
+
+__all__ = ["Actor", "Mode", "Refusal", "Session", "Socket", "SocketState", "StepFailed", "Where"]
+
+Where = Mapping[str, Any] | Iterable[Any]
+Mode = Literal["every", "any"]
+_current_step: contextvars.ContextVar[StepRef | None] = contextvars.ContextVar(
+    "wsprobe_step", default=None)
+
+
+class StepFailed(Exception):
+    """A fatal expectation failed; its finding is already recorded. ``Session`` swallows it."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.title)
+        self.finding = finding
+
+
+class SocketState(enum.StrEnum):
+    """Where a socket is in its life."""
+
+    NEW = "new"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A connection attempt that gave no open WebSocket; ``status``: the HTTP status, if any."""
+
+    status: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    origin: str | None
+    subprotocols: tuple[str, ...]
+    open_timeout: float
+
+
+def _with(url: str, path: str | None, query: Mapping[str, Any] | None) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"ws", "wss"}:
+        raise InputError(f"bad URL {url!r}: it must start with ws:// or wss://")
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if query:
+        pairs = [(k, v) for k, v in pairs if k not in query]
+        pairs += [(str(k), str(v)) for k, v in query.items()]
+    return urlunsplit((parts.scheme, parts.netloc, path if path is not None else parts.path,
+                       urlencode(pairs), parts.fragment))
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "no handshake answer in time (the server accepted TCP but did not answer)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (nothing listens there)"
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+class Socket:
+    """One WebSocket connection of an actor, with its own queue of received frames."""
+
+    def __init__(self, actor: Actor, name: str) -> None:
+        self.actor = actor
+        self.session = actor.session
+        self.name = SocketName(name)
+        self.state = SocketState.NEW
+        self.inbox: list[FrameRecord] = []
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.closed_by: Literal["server", "client", "drop"] | None = None
+        self.closed_during: str | None = None
+        self.close_reported = False
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._options: _Options | None = None
+
+    @property
+    def label(self) -> str:
+        """``actor/socket``."""
+        return f"{self.actor.name}/{self.name}"
+
+    @property
+    def subprotocol(self) -> str | None:
+        """The subprotocol the server chose, if any."""
+        return self._ws.subprotocol if self._ws is not None else None
+
+    def __repr__(self) -> str:
+        return f"<Socket {self.label} {self.state.value}>"
+
+    # -- connection ---------------------------------------------------------------------------
+
+    async def connect(
+        self, url: str | None = None, *, path: str | None = None,
+        query: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
+        origin: str | None = None, subprotocols: Sequence[str] = (),
+        open_timeout: float | None = None, expect_refused: bool = False, fatal: bool = True,
+    ) -> Refusal | None:
+        """Open the socket. Returns the :class:`Refusal` when refused (a finding unless
+        ``expect_refused``), else ``None``; with ``expect_refused`` an accepted handshake is a
+        finding. Refusal before any socket of the session ever opened marks it unreachable."""
+        if self.state is SocketState.OPEN:
+            raise InputError(f"{self.label} is already connected")
+        options = _Options(
+            url=_with(url or self.session.url, path, query),
+            headers=tuple((headers or {}).items()), origin=origin,
+            subprotocols=tuple(subprotocols),
+            open_timeout=open_timeout if open_timeout is not None else self.session.open_timeout)
+        self._options = options
+        async with self.session.op_step("connect", f"connect {self.label}", self.actor.name):
+            return await self._open(options, expect_refused=expect_refused, fatal=fatal)
+
+    async def reconnect(self, *, open_timeout: float | None = None) -> Refusal | None:
+        """Connect again with the options of the last ``connect`` (an open socket is dropped)."""
+        if self._options is None:
+            raise InputError(f"{self.label} cannot reconnect: it was never connected")
+        async with self.session.op_step("reconnect", f"reconnect {self.label}", self.actor.name):
+            if self.state is SocketState.OPEN:
+                await self._abort()
+            options = self._options
+            if open_timeout is not None:
+                options = replace(options, open_timeout=open_timeout)
+            return await self._open(options, expect_refused=False, fatal=True)
+
+    async def _open(self, options: _Options, *, expect_refused: bool, fatal: bool
+                    ) -> Refusal | None:
+        session = self.session
+        refusal: Refusal | None = None
+        try:
+            ws = await connect(
+                options.url, origin=Origin(options.origin) if options.origin else None,
+                additional_headers=Headers(list(options.headers)) if options.headers else None,
+                subprotocols=[Subprotocol(p) for p in options.subprotocols] or None,
+                open_timeout=options.open_timeout, ping_interval=None,
+                close_timeout=session.close_timeout, proxy=None, max_size=session.max_size)
+        except InvalidURI as exc:
+            raise InputError(f"bad URL {options.url!r}: {exc}") from None
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            refusal = Refusal(status, f"handshake refused with HTTP {status}")
+        except (OSError, TimeoutError, WebSocketException, EOFError) as exc:
+            refusal = Refusal(None, _why(exc))
+        if refusal is not None:
+            if expect_refused:
+                return refusal
+            finding = session.report(Finding(
+                title=f"{self.label} could not connect to {options.url}: {refusal.reason}",
+                code=FindingCode.REFUSED, expected="an open WebSocket", actual=refusal.reason,
+                actor=self.actor.name, socket=self.name))
+            if not session.connected_once and session.unreachable is None:
+                session.unreachable = finding
+            if fatal:
+                raise StepFailed(finding)
+            return refusal
+        self._ws = ws
+        self.state = SocketState.OPEN
+        self.inbox.clear()
+        self.close_code, self.close_reason, self.closed_by = None, "", None
+        self.closed_during, self.close_reported = None, False
+        session.connected_once = True
+        # a fresh context: frames the reader sees belong to the step running when they arrive
+        self._reader = asyncio.create_task(self._read(ws), name=f"wsprobe-read-{self.label}",
+                                           context=contextvars.Context())
+        if expect_refused:
+            finding = session.report(Finding(
+                title=f"{self.label}: the server accepted a handshake it should have refused",
+                code=FindingCode.ACCEPTED, expected="the handshake refused",
+                actual="HTTP 101, WebSocket open", actor=self.actor.name, socket=self.name))
+            if fatal:
+                raise StepFailed(finding)
+        return None
+
+    async def _read(self, ws: ClientConnection) -> None:
+        try:
+            async for data in ws:
+                await self._received(data)
+        except ConnectionClosed:
+            pass
+        except Exception as exc:
+            self.close_reason = _why(exc)
+        finally:
+            if self.closed_by is None:
+                self.closed_by = "server"
+                self.closed_during = self.session.current_step_label()
+            self.close_code = ws.close_code if ws.close_code is not None else 1006
+            self.close_reason = self.close_reason or (ws.close_reason or "")
+            self.state = SocketState.CLOSED
+            async with self.session.cond:
+                self.session.cond.notify_all()
+
+    async def _received(self, data: str | bytes) -> None:
+        record = self.session.record(self, data, Direction.SERVER)
+        async with self.session.cond:
+            self.inbox.append(record)
+            self.session.cond.notify_all()
+
+    def describe_close(self) -> str:
+        """``closed by the server with code 1011 ("boom") during step 4 (send ...)``."""
+        who = {"server": "the server", "client": "the scenario", "drop": "a drop (no close frame)"}
+        code = self.close_code
+        text = f"closed by {who.get(self.closed_by or 'server')}"
+        if self.closed_by != "drop":
+            text += f" with code {code}" + (" (no close frame)" if code == 1006 else "")
+            if self.close_reason:
+                text += f" {self.close_reason!r}"
+        if self.closed_during:
+            text += f" during {self.closed_during}"
+        return text
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def require(self, verb: str) -> None:
+        if self.state is SocketState.NEW:
+            raise InputError(f"{self.label} cannot {verb}: it is not connected yet "
+                             "(connect it first)")
+        if self.state is SocketState.CLOSED and self.closed_by != "server":
+            raise InputError(f"{self.label} cannot {verb}: it was {self.describe_close()}")
+
+    def _closed_finding(self, doing: str, frames: Sequence[FrameRecord] = ()) -> Finding:
+        self.close_reported = True
+        return self.session.report(Finding(
+            title=f"{self.label} was {self.describe_close()} while {doing}",
+            code=FindingCode.CLOSED, expected="the socket to stay open",
+            actual=self.describe_close(), actor=self.actor.name, socket=self.name,
+            frames=tuple(frames)))
+
+    async def send(self, message: Any, *, check: bool | None = None) -> FrameRecord | None:
+        """Send a frame: ``str`` as is, ``bytes`` as a binary frame, anything else as JSON.
+
+        ``check`` (default: the session's ``check_sent``) makes a schema problem of the sent
+        frame a warning finding. Sending on a socket the server closed is a finding.
+        """
+        data = message if isinstance(message, str | bytes) else json.dumps(
+            message, ensure_ascii=False)
+        preview = data if isinstance(data, str) else f"<{len(data)} bytes>"
+        async with self.session.op_step("send", f"{self.label} sends {preview[:60]}",
+                                        self.actor.name):
+            if self.state is SocketState.CLOSED and self.session.lenient:
+                return None
+            self.require("send")
+            if self.state is not SocketState.OPEN or self._ws is None:
+                raise StepFailed(self._closed_finding("sending"))
+            try:
+                async with asyncio.timeout(self.session.step_timeout):
+                    await self._ws.send(data)
+            except ConnectionClosed:
+                await self._settle()
+                if self.session.lenient:
+                    return None
+                raise StepFailed(self._closed_finding("sending")) from None
+            except TimeoutError:
+                raise StepFailed(self.session.report(Finding(
+                    title=f"{self.label} could not send within {self.session.step_timeout:g} s "
+                          "(the server stopped reading)", code=FindingCode.TIMEOUT,
+                    expected="the frame to be written", actual="the write blocked",
+                    actor=self.actor.name, socket=self.name))) from None
+            return self.session.record(self, data, Direction.CLIENT, check=check)
+
+    async def _settle(self) -> None:
+        if self._reader is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._reader), self.session.close_timeout)
+
+    # -- expecting ----------------------------------------------------------------------------
+
+    async def expect(self, type: str | None, where: Where = (), *, timeout: float | None = None,
+                     count: int = 1, fatal: bool = True, severity: Severity = Severity.FAILURE,
+                     title: str | None = None) -> tuple[FrameRecord, ...]:
+        """Take the first ``count`` frames of ``type`` in this socket's queue that satisfy
+        ``where`` (waiting up to ``timeout``); fewer is a finding. Returns the frames taken."""
+        got = await self.session.expect([self], type, where, timeout=timeout, count=count,
+                                        mode="every", fatal=fatal, severity=severity, title=title)
+        return got.get(self.name, ())
+
+    async def expect_none(self, type: str | None, where: Where = (), *,
+                          within: float | None = None, fatal: bool = True,
+                          severity: Severity = Severity.FAILURE, title: str | None = None
+                          ) -> bool:
+        """No frame of ``type`` satisfying ``where`` arrives (or is queued) for ``within`` s."""
+        return await self.session.expect_none([self], type, where, within=within, fatal=fatal,
+                                              severity=severity, title=title)
+
+    async def receive(self, type: str | None = None, where: Where = (), *,
+                      timeout: float | None = None) -> FrameRecord | None:
+        """Take the first matching frame within ``timeout``, or ``None``: never a finding."""
+        self.require("receive")
+        matcher = Matcher.build(type, where)
+        got = await self.session.await_frames([self], matcher, 1,
+                                              self.session.timeout_or_default(timeout), "every")
+        frames = got[self]
+        return frames[0] if frames else None
+
+    async def expect_close(self, codes: Iterable[int] | None = None, *,
+                           timeout: float | None = None, fatal: bool = True,
+                           severity: Severity = Severity.FAILURE) -> int | None:
+        """The server closes this socket within ``timeout`` (with one of ``codes``, if given).
+
+        Returns the close code (1006 when the connection ended without a close frame)."""
+        wanted = tuple(codes) if codes is not None else None
+        label = f"{self.label} is closed by the server" + (
+            f" with {' or '.join(map(str, wanted))}" if wanted else "")
+        async with self.session.op_step("expect_close", label, self.actor.name):
+            self.require("expect a close")
+            limit = self.session.timeout_or_default(timeout)
+            async with self.session.cond:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(limit):
+                        await self.session.cond.wait_for(
+                            lambda: self.state is SocketState.CLOSED)
+            if self.state is not SocketState.CLOSED:
+                finding = self.session.report(Finding(
+                    title=f"{self.label} was not closed by the server within {limit:g} s",
+                    code=FindingCode.NOT_CLOSED, severity=severity,
+                    expected=label, actual="the socket is still open",
+                    actor=self.actor.name, socket=self.name))
+            elif wanted and self.close_code not in wanted:
+                self.close_reported = True
+                finding = self.session.report(Finding(
+                    title=f"{self.label} was {self.describe_close()}, expected code "
+                          f"{' or '.join(map(str, wanted))}", code=FindingCode.CLOSED,
+                    severity=severity, expected=label, actual=self.describe_close(),
+                    actor=self.actor.name, socket=self.name))
+            else:
+                self.close_reported = True
+                return self.close_code
+            if fatal:
+                raise StepFailed(finding)
+            return self.close_code
+
+    # -- closing ------------------------------------------------------------------------------
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close with a close frame (a no-op on a socket already closed or never opened)."""
+        async with self.session.op_step("close", f"close {self.label} ({code})", self.actor.name):
+            if self.state is SocketState.CLOSED and self.closed_by == "server" and not (
+                    self.close_reported or self.session.lenient):
+                self._closed_finding("the scenario went on")
+                return
+            if self.state is not SocketState.OPEN or self._ws is None:
+                return
+            self.closed_by = "client"
+            self.closed_during = self.session.current_step_label()
+            with contextlib.suppress(WebSocketException, OSError):
+                await self._ws.close(code, reason)
+            await self._settle()
+
+    async def drop(self) -> None:
+        """Vanish without a close frame, as a network cut does: abort the TCP connection."""
+        async with self.session.op_step("drop", f"drop {self.label}", self.actor.name):
+            if self.state is SocketState.OPEN:
+                await self._abort()
+
+    async def _abort(self) -> None:
+        if self._ws is None:
+            return
+        self.closed_by = "drop"
+        self.closed_during = self.session.current_step_label()
+        self._ws.transport.abort()
+        await self._settle()
+
+    async def _shutdown(self) -> None:
+        if self.state is SocketState.OPEN and self._ws is not None:
+            self.closed_by = "client"
+            with contextlib.suppress(WebSocketException, OSError, TimeoutError):
+                async with asyncio.timeout(self.session.close_timeout):
+                    await self._ws.close(1000)
+            if self.state is SocketState.OPEN:
+                self._ws.transport.abort()
+        if self._reader is not None and not self._reader.done():
+            self._reader.cancel()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+
+class Actor:
+    """A named participant (one user) with one or more sockets."""
+
+    def __init__(self, session: Session, name: str) -> None:
+        self.session = session
+        self.name = ActorName(name)
+        self.sockets: dict[str, Socket] = {}
+
+    def __repr__(self) -> str:
+        return f"<Actor {self.name} {list(self.sockets)}>"
+
+    def socket(self, name: str = "main") -> Socket:
+        """The socket called ``name`` (created, unconnected, on first use)."""
+        if name not in self.sockets:
+            self.sockets[name] = Socket(self, name)
+        return self.sockets[name]
+
+    def open_sockets(self) -> list[Socket]:
+        """The sockets that are open now, in the order they were first named."""
+        return [s for s in self.sockets.values() if s.state is SocketState.OPEN]
+
+    async def connect(self, socket: str = "main", url: str | None = None,
+                      **options: Any) -> Socket:
+        """Connect the socket ``socket`` (see :meth:`Socket.connect`) and return it."""
+        sock = self.socket(socket)
+        await sock.connect(url, **options)
+        return sock
+
+    def _targets(self, verb: str) -> list[Socket]:
+        if not self.sockets or all(s.state is SocketState.NEW for s in self.sockets.values()):
+            raise InputError(f"{self.name} cannot {verb}: none of its sockets is connected")
+        live = [s for s in self.sockets.values()
+                if s.state is SocketState.OPEN or s.closed_by == "server"]
+        if not live:
+            raise InputError(f"{self.name} cannot {verb}: all its sockets were closed "
+                             "by the scenario")
+        return live
+
+    async def expect(self, type: str | None, where: Where = (), *, timeout: float | None = None,
+                     count: int = 1, mode: Mode = "every", fatal: bool = True,
+                     severity: Severity = Severity.FAILURE, title: str | None = None
+                     ) -> dict[SocketName, tuple[FrameRecord, ...]]:
+        """``every`` socket (or ``any`` one) of the actor gets ``count`` matching frames."""
+        return await self.session.expect(self._targets("expect"), type, where, timeout=timeout,
+                                         count=count, mode=mode, fatal=fatal, severity=severity,
+                                         title=title)
+
+    async def expect_none(self, type: str | None, where: Where = (), *,
+                          within: float | None = None, fatal: bool = True,
+                          severity: Severity = Severity.FAILURE, title: str | None = None
+                          ) -> bool:
+        """No socket of the actor gets a matching frame for ``within`` seconds."""
+        return await self.session.expect_none(self._targets("expect"), type, where,
+                                              within=within, fatal=fatal, severity=severity,
+                                              title=title)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close every socket of the actor."""
+        for sock in list(self.sockets.values()):
+            await sock.close(code, reason)
+
+    async def drop(self) -> None:
+        """Drop every open socket of the actor (a network cut)."""
+        for sock in self.open_sockets():
+            await sock.drop()
+
+
+class Session:
+    """Actors, their sockets, the frames and the findings of one case (a scenario or a check)."""
+
+    def __init__(
+        self, url: str, *, schemas: SchemaSet | None = None, case: CaseRef | None = None,
+        emit: Callable[[Event], None] | None = None, step_timeout: float = 5.0,
+        open_timeout: float = 5.0, close_timeout: float = 2.0, quiet_period: float = 0.5,
+        check_received: bool = True, check_sent: bool = False, max_size: int | None = 2**24,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.url = url
+        self.schemas = schemas if schemas is not None else load_schemas()
+        self.case = case or CaseRef("session")
+        self.step_timeout = step_timeout
+        self.open_timeout = open_timeout
+        self.close_timeout = close_timeout
+        self.quiet_period = quiet_period
+        self.check_received = check_received
+        self.check_sent = check_sent
+        self.max_size = max_size
+        self.clock = clock
+        self.actors: dict[str, Actor] = {}
+        self.findings: list[Finding] = []
+        self.frames: list[FrameRecord] = []
+        self.connected_once = False
+        self.unreachable: Finding | None = None
+        self.lenient = False
+        self.cond = asyncio.Condition()
+        self._emit = emit or (lambda event: None)
+        self._seq = itertools.count(1)
+        self._steps = itertools.count(1)
+        self._last_step: StepRef | None = None
+        self._step_findings: dict[int, list[Finding]] = {}
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> bool:
+        await self.shutdown()
+        return exc_type is not None and issubclass(exc_type, StepFailed)
+
+    def actor(self, name: str) -> Actor:
+        """The actor called ``name`` (created on first use)."""
+        if name not in self.actors:
+            self.actors[name] = Actor(self, name)
+        return self.actors[name]
+
+    def sockets(self) -> list[Socket]:
+        """Every socket of every actor."""
+        return [s for a in self.actors.values() for s in a.sockets.values()]
+
+    # -- steps, findings, frames --------------------------------------------------------------
+
+    def current_step(self) -> StepRef | None:
+        """The step running in this task, or the last one started."""
+        return _current_step.get() or self._last_step
+
+    def current_step_label(self) -> str | None:
+        """``step 4``: names the current step in messages."""
+        step = self.current_step()
+        return f"step {step.index}" if step else None
+
+    @contextlib.asynccontextmanager
+    async def step(self, kind: str, label: str, *, actor: str | None = None,
+                   location: str | None = None, index: str | None = None
+                   ) -> AsyncIterator[StepRef]:
+        """Run a block as one step: emits step started/finished, attributes findings to it."""
+        ref = StepRef(index or str(next(self._steps)), kind, label, actor, location)
+        token = _current_step.set(ref)
+        self._last_step = ref
+        mine: list[Finding] = []
+        self._step_findings[id(ref)] = mine
+        started = time.monotonic()
+        self._emit(StepStarted(self.clock(), self.case, ref))
+        status = Status.PASSED
+        try:
+            yield ref
+        except StepFailed:
+            status = Status.FAILED
+            raise
+        except BaseException:
+            status = Status.ERROR
+            raise
+        finally:
+            _current_step.reset(token)
+            self._last_step = _current_step.get()
+            del self._step_findings[id(ref)]
+            if status is Status.PASSED:
+                status = status_of(mine)
+            self._emit(StepFinished(self.clock(), self.case, ref, status,
+                                    time.monotonic() - started))
+
+    def op_step(self, kind: str, label: str, actor: str | None
+                ) -> contextlib.AbstractAsyncContextManager[StepRef]:
+        """The enclosing step if there is one, else a new step for this one operation."""
+        current = _current_step.get()
+        if current is not None:
+            return contextlib.nullcontext(current)
+        return self.step(kind, label, actor=actor)
+
+    def report(self, finding: Finding) -> Finding:
+        """Record a finding (filling in the current step) and emit it."""
+        step = self.current_step()
+        if step is not None:
+            finding = replace(finding, step=finding.step or f"step {step.index}: {step.label}",
+                              location=finding.location or step.location)
+            bucket = self._step_findings.get(id(step))
+            if bucket is not None:
+                bucket.append(finding)
+        self.findings.append(finding)
+        self._emit(FindingReported(self.clock(), self.case, finding))
+        return finding
+
+    def record(self, sock: Socket, data: str | bytes, direction: Direction, *,
+               check: bool | None = None) -> FrameRecord:
+        """Validate a frame, keep it, emit it; an invalid received frame is a finding."""
+        at = self.clock()
+        decoded = self.schemas.check(data, direction, at)
+        frame = FrameRecord(next(self._seq), at, sock.actor.name, sock.name, decoded)
+        self.frames.append(frame)
+        self._emit(FrameSeen(self.case, frame, self.current_step()))
+        if decoded.problems:
+            received = direction is Direction.SERVER
+            if received and self.check_received:
+                self.report(Finding(
+                    title=f"{sock.label} received an invalid {frame.type or 'frame'}: "
+                          f"{decoded.problems[0]}",
+                    code=FindingCode.INVALID_FRAME, expected="a frame valid for its schema",
+                    actual="; ".join(map(str, decoded.problems)), actor=sock.actor.name,
+                    socket=sock.name, frames=(frame,)))
+            elif not received and (self.check_sent if check is None else check):
+                self.report(Finding(
+                    title=f"{sock.label} sent an invalid {frame.type or 'frame'}: "
+                          f"{decoded.problems[0]}",
+                    code=FindingCode.INVALID_FRAME, severity=Severity.WARNING,
+                    expected="the scenario to send valid frames",
+                    actual="; ".join(map(str, decoded.problems)), actor=sock.actor.name,
+                    socket=sock.name, frames=(frame,)))
+        return frame
+
+    def timeout_or_default(self, timeout: float | None) -> float:
+        """``timeout``, or the session's per-step time limit."""
+        return self.step_timeout if timeout is None else timeout
+
+    # -- waiting for frames -------------------------------------------------------------------
+
+    async def await_frames(self, sockets: Sequence[Socket], matcher: Matcher, count: int,
+                           timeout: float, mode: Mode) -> dict[Socket, list[FrameRecord]]:
+        """Take matching frames from the sockets' queues, waiting up to ``timeout``:
+        ``count`` on every socket, or ``count`` in all from any. Returns what was taken."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        got: dict[Socket, list[FrameRecord]] = {s: [] for s in sockets}
+        async with self.cond:
+            while True:
+                for sock in sockets:
+                    need = count - (len(got[sock]) if mode == "every"
+                                    else sum(map(len, got.values())))
+                    if need <= 0:
+                        continue
+                    keep: list[FrameRecord] = []
+                    for frame in sock.inbox:
+                        if need > 0 and matcher.test(frame):
+                            got[sock].append(frame)
+                            need -= 1
+                        else:
+                            keep.append(frame)
+                    sock.inbox[:] = keep
+                if mode == "every":
+                    pending = [s for s in sockets if len(got[s]) < count]
+                else:
+                    pending = list(sockets) if sum(map(len, got.values())) < count else []
+                if not pending or all(s.state is not SocketState.OPEN for s in pending):
+                    return got
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return got
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await self.cond.wait()
+
+    async def expect(self, sockets: Sequence[Socket], type: str | None, where: Where = (), *,
+                     timeout: float | None = None, count: int = 1, mode: Mode = "every",
+                     fatal: bool = True, severity: Severity = Severity.FAILURE,
+                     title: str | None = None) -> dict[SocketName, tuple[FrameRecord, ...]]:
+        """``expect`` over several sockets; see :meth:`Socket.expect` and :meth:`Actor.expect`."""
+        matcher = Matcher.build(type, where)
+        if count < 1:
+            raise InputError(f"count must be 1 or more, got {count}")
+        names = ", ".join(s.label for s in sockets)
+        actor = sockets[0].actor.name if sockets else None
+        async with self.op_step("expect", f"{names} expect {matcher.describe()}", actor):
+            for sock in sockets:
+                sock.require("expect")
+            limit = self.timeout_or_default(timeout)
+            got = await self.await_frames(sockets, matcher, count, limit, mode)
+            failed: list[Finding] = []
+            missing = [s for s in sockets if len(got[s]) < count] if mode == "every" else (
+                list(sockets) if sum(map(len, got.values())) < count else [])
+            for sock in missing if mode == "every" else missing[:1]:
+                have = len(got[sock]) if mode == "every" else sum(map(len, got.values()))
+                failed.append(self._miss(sock if mode == "every" else None, sockets, matcher,
+                                         count=count, have=have, limit=limit,
+                                         severity=severity, title=title))
+            if failed and fatal:
+                raise StepFailed(failed[0])
+            return {s.name: tuple(got[s]) for s in sockets}
+
+    def _miss(self, sock: Socket | None, sockets: Sequence[Socket], matcher: Matcher, *,
+              count: int, have: int, limit: float, severity: Severity, title: str | None
+              ) -> Finding:
+        targets = [sock] if sock is not None else list(sockets)
+        who = sock.label if sock is not None else "any of " + ", ".join(s.label for s in sockets)
+        closed = [s for s in targets if s.state is SocketState.CLOSED]
+        want = matcher.describe() + (f" (x{count}, got {have})" if count > 1 else "")
+        miss = describe_miss(matcher, [f for s in targets for f in s.inbox])
+        if closed and len(closed) == len(targets):
+            for s in closed:
+                s.close_reported = True
+            actual = "; ".join(f"{s.label} was {s.describe_close()}" for s in closed)
+            if miss.text:
+                actual += f"; before that it received {miss.text}"
+            return self.report(Finding(
+                title=title or f"{who} was {closed[0].describe_close()} before it received "
+                               f"{matcher.type or 'a frame'}",
+                code=FindingCode.CLOSED, expected=want, actual=actual, severity=severity,
+                actor=targets[0].actor.name, socket=sock.name if sock else None,
+                frames=miss.frames))
+        return self.report(Finding(
+            title=title or f"{who} did not receive {want} within {limit:g} s",
+            code=FindingCode.TIMEOUT, expected=want,
+            actual=miss.text or "nothing arrived (the server stayed silent)", severity=severity,
+            actor=targets[0].actor.name, socket=sock.name if sock else None,
+            frames=miss.frames))
+
+    async def expect_none(self, sockets: Sequence[Socket], type: str | None, where: Where = (),
+                          *, within: float | None = None, fatal: bool = True,
+                          severity: Severity = Severity.FAILURE, title: str | None = None
+                          ) -> bool:
+        """No socket gets a matching frame for ``within`` s; returns True when none came."""
+        matcher = Matcher.build(type, where)
+        names = ", ".join(s.label for s in sockets)
+        actor = sockets[0].actor.name if sockets else None
+        limit = self.quiet_period if within is None else within
+        async with self.op_step("expect_none", f"{names} get no {matcher.describe()}", actor):
+            for sock in sockets:
+                sock.require("expect")
+            got = await self.await_frames(sockets, matcher, 1, limit, "any")
+            seen = [(s, f) for s, frames in got.items() for f in frames]
+            if not seen:
+                return True
+            sock, frame = seen[0]
+            finding = self.report(Finding(
+                title=title or f"{sock.label} received {frame.type or 'a frame'} it must not get",
+                code=FindingCode.UNEXPECTED_FRAME,
+                expected=f"no {matcher.describe()} within {limit:g} s",
+                actual=frame.text(), severity=severity, actor=sock.actor.name,
+                socket=sock.name, frames=(frame,)))
+            if fatal:
+                raise StepFailed(finding)
+            return False
+
+    async def shutdown(self) -> None:
+        """Close every open socket; one finding for server closes nobody has reported."""
+        unreported = [s for s in self.sockets() if s.state is SocketState.CLOSED
+                      and s.closed_by == "server" and not s.close_reported]
+        if unreported:
+            for s in unreported:
+                s.close_reported = True
+            self.report(Finding(
+                title="; ".join(f"{s.label} was {s.describe_close()}" for s in unreported),
+                code=FindingCode.CLOSED, expected="sockets stay open until the scenario closes "
+                                                  "them", actual=f"{len(unreported)} closed",
+                actor=unreported[0].actor.name, socket=unreported[0].name))
+        await asyncio.gather(*(s._shutdown() for s in self.sockets()))
