@@ -109,6 +109,9 @@ def decode(frame: str | bytes, direction: Direction, received_at: float) -> Deco
     except RecursionError:
         return _fail(frame, direction, received_at,
                      Problem("invalid-json", "not JSON that can be read: nested too deeply"))
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits (sys.int_info)
+        return _fail(frame, direction, received_at,
+                     Problem("invalid-json", f"not JSON that can be read: {exc}"[:200]))
     if not isinstance(envelope, dict):
         kind = type(envelope).__name__ if envelope is not None else "null"
         problem = Problem("not-object", f"a frame must be a JSON object, got {_json_kind(kind)}")
