@@ -28,6 +28,7 @@ class FindingCode(enum.StrEnum):
     INVALID_FRAME = "invalid-frame"  # a frame failed its schema
     NOT_CLOSED = "not-closed"  # expect_close: the server kept the socket open
     RUN_TIMEOUT = "run-timeout"  # the whole-run time limit expired
+    OUT_OF_ORDER = "out-of-order"  # frames came, but not in the order sent
     CAPTURE = "capture"  # a value to capture was missing from the matched frame
 
 

@@ -20,6 +20,7 @@ import yaml
 from wsprobe.core import Direction, SchemaSet
 from wsprobe.errors import InputError
 from wsprobe.scenario.fields import field_problem
+from wsprobe.scenario.findings import Severity
 from wsprobe.scenario.model import (
     ActorSpec,
     Capture,
@@ -396,7 +397,8 @@ class _Reader:
     def _expect_like(self, body: yaml.Node, loc: Location, *, capture_key: str
                      ) -> Expect:
         k = self.mapping(body, "expect", ("actor", "socket", "type", "where", "timeout",
-                                          "count", "sockets", capture_key, "check_fields"))
+                                          "count", "sockets", capture_key, "check_fields",
+                                          "in_order", "severity"))
         actor, socket = self.target(body, k)
         mtype, where, check_fields = self._matching(k, body)
         mode = "every"
@@ -416,10 +418,31 @@ class _Reader:
                 if check_fields:
                     self.check_field(path_node, mtype, parts)
                 captures.append(Capture(name, path, self.loc(name_node)))
+        order = None
+        if "in_order" in k:
+            node = k["in_order"][1]
+            if mtype is None:
+                raise self.fail(node, "'in_order' needs a 'type'")
+            if "count" in k:
+                raise self.fail(k["count"][1], "'count' is the length of 'in_order'; drop it")
+            if not isinstance(node, yaml.SequenceNode) or not node.value:
+                raise self.fail(node, "in_order must be a list of 'where' mappings, one per "
+                                      "frame, in the order they must arrive")
+            order = tuple(self.where(item, mtype, check_fields) for item in node.value)
         return Expect(loc=loc, actor=actor, socket=socket, type=mtype, where=where,
                       timeout=self.duration(k["timeout"][1]) if "timeout" in k else None,
                       count=self.number(k["count"][1], "count", minimum=1) if "count" in k else 1,
-                      mode="any" if mode == "any" else "every", capture=tuple(captures))
+                      mode="any" if mode == "any" else "every", capture=tuple(captures),
+                      order=order, severity=self.severity(k))
+
+    def severity(self, k: dict[str, tuple[yaml.Node, yaml.Node]]) -> Severity:
+        if "severity" not in k:
+            return Severity.FAILURE
+        value = self.value(k["severity"][1])
+        if value not in {s.value for s in Severity}:
+            raise self.fail(k["severity"][1], "severity must be 'failure' (a MUST) or 'warning' "
+                                              "(a SHOULD: reported, the scenario goes on)")
+        return Severity(value)
 
     def step_expect(self, body: yaml.Node, loc: Location) -> Step:
         return self._expect_like(body, loc, capture_key="capture")
@@ -432,15 +455,16 @@ class _Reader:
 
     def step_expect_none(self, body: yaml.Node, loc: Location) -> Step:
         k = self.mapping(body, "expect_none", ("actor", "socket", "type", "where", "within",
-                                               "check_fields"))
+                                               "check_fields", "severity"))
         actor, socket = self.target(body, k)
         mtype, where, _ = self._matching(k, body)
         within = self.duration(k["within"][1]) if "within" in k else None
         return ExpectNone(loc=loc, actor=actor, socket=socket, type=mtype, where=where,
-                          within=within)
+                          within=within, severity=self.severity(k))
 
     def step_expect_close(self, body: yaml.Node, loc: Location) -> Step:
-        (actor, socket), k = self._simple(body, ("actor", "socket", "codes", "timeout"))
+        (actor, socket), k = self._simple(body, ("actor", "socket", "codes", "timeout",
+                                                 "severity"))
         codes: tuple[int, ...] = ()
         if "codes" in k:
             value = self.value(k["codes"][1])
@@ -450,7 +474,8 @@ class _Reader:
                 raise self.fail(k["codes"][1], "codes must be a close code or a list of them")
             codes = tuple(value)
         return ExpectClose(loc=loc, actor=actor, socket=socket, codes=codes,
-                           timeout=self.duration(k["timeout"][1]) if "timeout" in k else None)
+                           timeout=self.duration(k["timeout"][1]) if "timeout" in k else None,
+                           severity=self.severity(k))
 
     def step_wait(self, body: yaml.Node, loc: Location) -> Step:
         return Wait(loc=loc, seconds=self.duration(body))

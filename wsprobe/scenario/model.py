@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from wsprobe.scenario.findings import Severity
+
 __all__ = [
     "ActorSpec",
     "Capture",
@@ -142,7 +144,9 @@ class Capture:
 @dataclass(frozen=True, slots=True)
 class Expect:
     """Frames of ``type`` satisfying ``where`` arrive on the socket, or on every/any of the
-    actor's open sockets when ``socket`` is None; optionally capture fields of the first."""
+    actor's open sockets when ``socket`` is None; optionally capture fields of the first.
+    ``order``: the frames taken must satisfy these predicates in turn. A ``warning`` severity
+    reports a broken SHOULD and lets the scenario go on."""
 
     loc: Location
     actor: str
@@ -153,6 +157,8 @@ class Expect:
     count: int = 1
     mode: Literal["every", "any"] = "every"
     capture: tuple[Capture, ...] = ()
+    order: tuple[tuple[WhereSpec, ...], ...] | None = None
+    severity: Severity = Severity.FAILURE
     kind: Literal["expect"] = "expect"
 
 
@@ -166,6 +172,7 @@ class ExpectNone:
     socket: str | None = None
     where: tuple[WhereSpec, ...] = ()
     within: float | None = None
+    severity: Severity = Severity.FAILURE
     kind: Literal["expect_none"] = "expect_none"
 
 
@@ -178,6 +185,7 @@ class ExpectClose:
     socket: str | None = None
     codes: tuple[int, ...] = ()
     timeout: float | None = None
+    severity: Severity = Severity.FAILURE
     kind: Literal["expect_close"] = "expect_close"
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wsprobe.errors import InputError
-from wsprobe.scenario.findings import Finding, FindingCode
+from wsprobe.scenario.findings import Finding, FindingCode, Severity
 from wsprobe.scenario.model import (
     Close,
     Connect,
@@ -182,10 +182,14 @@ class _Player:
             case ExpectNone():
                 where = self.predicates(step, step.where)
                 targets = self.targets(step.actor, step.socket)
-                await session.expect_none(targets, step.type, where, within=step.within)
+                await session.expect_none(targets, step.type, where, within=step.within,
+                                          severity=step.severity,
+                                          fatal=step.severity is Severity.FAILURE)
             case ExpectClose():
                 for sock in self.sockets(step.actor, step.socket):
-                    await sock.expect_close(step.codes or None, timeout=step.timeout)
+                    await sock.expect_close(step.codes or None, timeout=step.timeout,
+                                            severity=step.severity,
+                                            fatal=step.severity is Severity.FAILURE)
             case Wait():
                 await asyncio.sleep(step.seconds)
             case Every():
@@ -244,11 +248,14 @@ class _Player:
 
     async def expect(self, step: Expect) -> None:
         where = self.predicates(step, step.where)
+        order = [self.predicates(step, w) for w in step.order] if step.order else None
         got = await self.session.expect(self.targets(step.actor, step.socket), step.type, where,
-                                        timeout=step.timeout, count=step.count, mode=step.mode)
-        if not step.capture:
+                                        timeout=step.timeout, count=step.count, mode=step.mode,
+                                        order=order, severity=step.severity,
+                                        fatal=step.severity is Severity.FAILURE)
+        first = next((frames[0] for frames in got.values() if frames), None)
+        if not step.capture or first is None:
             return
-        first = next(frames[0] for frames in got.values() if frames)
         for capture in step.capture:
             value = lookup(first.envelope, split_path(capture.path))
             if value is MISSING:

@@ -324,11 +324,14 @@ class Socket:
 
     async def expect(self, type: str | None, where: Where = (), *, timeout: float | None = None,
                      count: int = 1, fatal: bool = True, severity: Severity = Severity.FAILURE,
-                     title: str | None = None) -> tuple[FrameRecord, ...]:
+                     title: str | None = None, order: Sequence[Where] | None = None
+                     ) -> tuple[FrameRecord, ...]:
         """Take the first ``count`` frames of ``type`` in this socket's queue that satisfy
-        ``where`` (waiting up to ``timeout``); fewer is a finding. Returns the frames taken."""
+        ``where`` (waiting up to ``timeout``); fewer is a finding. Returns the frames taken.
+        ``order``: one ``where`` per frame, which the frames taken must satisfy in turn."""
         got = await self.session.expect([self], type, where, timeout=timeout, count=count,
-                                        mode="every", fatal=fatal, severity=severity, title=title)
+                                        mode="every", fatal=fatal, severity=severity, title=title,
+                                        order=order)
         return got.get(self.name, ())
 
     async def expect_none(self, type: str | None, where: Where = (), *,
@@ -472,12 +475,13 @@ class Actor:
 
     async def expect(self, type: str | None, where: Where = (), *, timeout: float | None = None,
                      count: int = 1, mode: Mode = "every", fatal: bool = True,
-                     severity: Severity = Severity.FAILURE, title: str | None = None
+                     severity: Severity = Severity.FAILURE, title: str | None = None,
+                     order: Sequence[Where] | None = None
                      ) -> dict[SocketName, tuple[FrameRecord, ...]]:
         """``every`` socket (or ``any`` one) of the actor gets ``count`` matching frames."""
         return await self.session.expect(self._targets("expect"), type, where, timeout=timeout,
                                          count=count, mode=mode, fatal=fatal, severity=severity,
-                                         title=title)
+                                         title=title, order=order)
 
     async def expect_none(self, type: str | None, where: Where = (), *,
                           within: float | None = None, fatal: bool = True,
@@ -684,9 +688,16 @@ class Session:
     async def expect(self, sockets: Sequence[Socket], type: str | None, where: Where = (), *,
                      timeout: float | None = None, count: int = 1, mode: Mode = "every",
                      fatal: bool = True, severity: Severity = Severity.FAILURE,
-                     title: str | None = None) -> dict[SocketName, tuple[FrameRecord, ...]]:
-        """``expect`` over several sockets; see :meth:`Socket.expect` and :meth:`Actor.expect`."""
+                     title: str | None = None, order: Sequence[Where] | None = None
+                     ) -> dict[SocketName, tuple[FrameRecord, ...]]:
+        """``expect`` over several sockets; see :meth:`Socket.expect` and :meth:`Actor.expect`.
+
+        ``order``: one ``where`` per frame; the frames that match ``type`` and ``where`` must
+        come in this order (``count`` is then the length of ``order``)."""
         matcher = Matcher.build(type, where)
+        steps = [Matcher.build(type, w) for w in order] if order is not None else None
+        if steps is not None:
+            count = len(steps)
         if count < 1:
             raise InputError(f"count must be 1 or more, got {count}")
         names = ", ".join(s.label for s in sockets)
@@ -704,9 +715,31 @@ class Session:
                 failed.append(self._miss(sock if mode == "every" else None, sockets, matcher,
                                          count=count, have=have, limit=limit,
                                          severity=severity, title=title))
+            if steps is not None and not failed:
+                failed += self._check_order(sockets, got, matcher, steps, severity=severity,
+                                            title=title)
             if failed and fatal:
                 raise StepFailed(failed[0])
             return {s.name: tuple(got[s]) for s in sockets}
+
+    def _check_order(self, sockets: Sequence[Socket], got: Mapping[Socket, list[FrameRecord]],
+                     matcher: Matcher, steps: Sequence[Matcher], *, severity: Severity,
+                     title: str | None) -> list[Finding]:
+        found: list[Finding] = []
+        for sock in sockets:
+            frames = got[sock]
+            for i, (frame, want) in enumerate(zip(frames, steps, strict=False), 1):
+                if want.test(frame):
+                    continue
+                found.append(self.report(Finding(
+                    title=title or f"{sock.label} received {matcher.type or 'frames'} out of "
+                                   f"order: #{i} is not {want.describe()}",
+                    code=FindingCode.OUT_OF_ORDER,
+                    expected=" then ".join(w.describe() for w in steps),
+                    actual=f"#{i}: {want.why_not(frame) or frame.text()}", severity=severity,
+                    actor=sock.actor.name, socket=sock.name, frames=tuple(frames))))
+                break
+        return found
 
     def _miss(self, sock: Socket | None, sockets: Sequence[Socket], matcher: Matcher, *,
               count: int, have: int, limit: float, severity: Severity, title: str | None
