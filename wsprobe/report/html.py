@@ -165,7 +165,7 @@ def render_html(runs: Sequence[Run], *, title: str = "wsprobe report") -> str:
         word, css = verdict(run)
         kind = ("load" if isinstance(run, LoadRun) else "capacity"
                 if isinstance(run, CapacityRun) else "verify")
-        target = run.summary.get("target") or run.summary.get("url") or ""
+        target = run.target if isinstance(run, LoadRun) else run.summary.get("target") or ""
         head = (f'<h2 id="{prefix}">{escape(kind)} run <code>{escape(run.name)}</code> '
                 f'<span class="badge {css}">{escape(word)}</span></h2>'
                 f'<p class="muted">{escape(str(run.path))}'

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from wsprobe.report.loadrun import LoadRun
@@ -33,26 +34,26 @@ def _bucket_seconds(span: float) -> float:
 
 
 def latency_over_time(run: LoadRun, chart_id: str) -> Chart:
-    """p50/p90/p99 of delivery latency per time bucket and kind, with p99 from the schedule."""
+    """p50/p90/p99 per report interval and kind (from the merged interval histograms), with the
+    p99 from the scheduled send when the raw deliveries are kept."""
     title = "Fan-out latency over time"
+    intervals = run.intervals.dropna(subset=["p50"])
+    if intervals.empty:
+        return Chart(chart_id, title, None, "no per-interval latency in summary.json's series")
     data = _delivered(run)
-    if data.empty:
-        return Chart(chart_id, title, None, "no deliveries recorded (deliveries CSV missing or "
-                                            "empty)")
-    step = _bucket_seconds(float(data["t_s"].max() - data["t_s"].min()) or 1.0)
-    data = data.assign(bucket=(data["t_s"] // step) * step)
     with figure(chart_id) as (_, (ax,), out):
-        for kind, rows in data.groupby("kind", sort=True):
-            grouped = rows.groupby("bucket")["latency_ms"]
-            for name, q in _QUANTILES.items():
-                series = grouped.quantile(q)
-                ax.plot(series.index, series.to_numpy(), _STYLES[name], color=color_of(str(kind)),
-                        label=f"{kind} {name}", linewidth=1.2)
-            sched = rows.groupby("bucket")["sched_latency_ms"].quantile(0.99)
-            if sched.notna().any():
-                ax.plot(sched.index, sched.to_numpy(), "-", color=color_of(str(kind)), alpha=0.35,
-                        linewidth=3, label=f"{kind} p99 from schedule")
-        ax.set_xlabel(f"seconds since start ({step:g} s buckets)")
+        for kind, rows in intervals.groupby("kind", sort=True):
+            for name in _QUANTILES:
+                ax.plot(rows["t_s"], rows[name].astype(float), _STYLES[name],
+                        color=color_of(str(kind)), label=f"{kind} {name}", linewidth=1.2)
+        if not data.empty:
+            step = _bucket_seconds(float(data["t_s"].max() - data["t_s"].min()) or 1.0)
+            data = data.assign(bucket=(data["t_s"] // step + 1) * step)
+            for kind, rows in data.groupby("kind", sort=True):
+                sched = rows.groupby("bucket")["sched_latency_ms"].quantile(0.99)
+                ax.plot(sched.index, sched.to_numpy(), "-", color=color_of(str(kind)),
+                        alpha=0.3, linewidth=3, label=f"{kind} p99 from schedule")
+        ax.set_xlabel("seconds since start (end of each report interval)")
         log_ms(ax)
         ax.legend(fontsize=7, ncols=2, loc="upper left")
     return Chart(chart_id, title, out[0])
@@ -74,8 +75,7 @@ def latency_vs_users(run: LoadRun, chart_id: str) -> Chart:
     data = _delivered(run)
     users = _users_at(run, data["t_s"]) if not data.empty else None
     if users is None:
-        return Chart(chart_id, title, None, "no user counts over time recorded (timeline or "
-                                            "Locust stats history missing)")
+        return _latency_vs_users_from_intervals(run, chart_id, title)
     data = data.assign(users=users)
     with figure(chart_id) as (_, (ax,), out):
         for kind, rows in data.groupby("kind", sort=True):
@@ -91,12 +91,31 @@ def latency_vs_users(run: LoadRun, chart_id: str) -> Chart:
     return Chart(chart_id, title, out[0])
 
 
+def _latency_vs_users_from_intervals(run: LoadRun, chart_id: str, title: str) -> Chart:
+    """Without raw deliveries: the median over report intervals of each interval's percentile."""
+    intervals = run.intervals.dropna(subset=["p50"])
+    users = _users_at(run, intervals["t_s"]) if not intervals.empty else None
+    if users is None:
+        return Chart(chart_id, title, None, "no deliveries and no user counts recorded")
+    intervals = intervals.assign(users=users)
+    with figure(chart_id) as (_, (ax,), out):
+        for kind, rows in intervals.groupby("kind", sort=True):
+            for name in _QUANTILES:
+                series = rows.groupby("users")[name].median()
+                ax.plot(series.index, series.to_numpy(), _STYLES[name], marker="o",
+                        markersize=3, color=color_of(str(kind)), label=f"{kind} {name}")
+        ax.set_xlabel("users connected (median over report intervals)")
+        log_ms(ax)
+        ax.legend(fontsize=7, ncols=2, loc="upper left")
+    return Chart(chart_id, title, out[0])
+
+
 def latency_distribution(run: LoadRun, chart_id: str) -> Chart:
     """Latency by percentile per kind, on a 'nines' axis so the tail is as wide as the median."""
     title = "Latency distribution per event kind"
     data = _delivered(run)
     if data.empty:
-        return Chart(chart_id, title, None, "no deliveries recorded")
+        return _distribution_from_summary(run, chart_id, title)
     with figure(chart_id) as (_, (ax,), out):
         for kind, rows in data.groupby("kind", sort=True):
             values = np.sort(rows["latency_ms"].to_numpy())
@@ -106,16 +125,37 @@ def latency_distribution(run: LoadRun, chart_id: str) -> Chart:
             qs = np.clip(qs, 0.0, top)
             ax.plot(1 / (1 - qs), np.quantile(values, qs), color=color_of(str(kind)),
                     label=f"{kind} ({n:,} deliveries)", linewidth=1.4)
-        ax.set_xscale("log")
         log_ms(ax)
-        ticks = [1, 2, 10, 100, 1000, 10000, 100000]
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
-        ax.xaxis.set_minor_locator(FixedLocator([]))
-        labels = {1: "0%", 2: "50%", 10: "90%", 100: "99%", 1000: "99.9%", 10000: "99.99%",
-                  100000: "99.999%"}
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: labels.get(round(x), "")))
-        ax.set_xlabel("percentile")
-        ax.legend(fontsize=7, loc="upper left")
+        _nines_axis(ax)
+    return Chart(chart_id, title, out[0])
+
+
+_NINES = {1: "0%", 2: "50%", 10: "90%", 100: "99%", 1000: "99.9%", 10000: "99.99%",
+          100000: "99.999%"}
+
+
+def _nines_axis(ax: Axes) -> None:
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(list(_NINES)))
+    ax.xaxis.set_minor_locator(FixedLocator([]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _NINES.get(round(x), "")))
+    ax.set_xlabel("percentile")
+    ax.legend(fontsize=7, loc="upper left")
+
+
+def _distribution_from_summary(run: LoadRun, chart_id: str, title: str) -> Chart:
+    """Without raw deliveries: the percentiles of summary.json on the same axis."""
+    kinds = run.kinds[run.kinds["samples"] > 0]
+    if kinds.empty:
+        return Chart(chart_id, title, None, "no deliveries recorded")
+    points = {"p50": 2, "p90": 10, "p99": 100, "p99.9": 1000}
+    with figure(chart_id) as (_, (ax,), out):
+        for kind, row in kinds.iterrows():
+            ax.plot(list(points.values()), [float(row[f"{p}_ms"]) for p in points], "-o",
+                    color=color_of(str(kind)), markersize=3,
+                    label=f"{kind} ({int(row['samples']):,} deliveries)")
+        log_ms(ax)
+        _nines_axis(ax)
     return Chart(chart_id, title, out[0])
 
 
@@ -148,6 +188,7 @@ def delivery_ratios(run: LoadRun, chart_id: str) -> Chart:
             right.barh(y + (j - 1) * width, shares[name].to_numpy(), height=width,
                        color=colors[name], label=name)
         right.set_yticks(y, [""] * len(y))
+        right.set_xlim(0, max(0.1, float(shares[["lost", "duplicate", "late"]].max().max()) * 1.1))
         right.set_xlabel("% of expected")
         right.legend(fontsize=7)
     return Chart(chart_id, title, out[0])

@@ -1,12 +1,14 @@
 """A ``wsprobe load`` run folder as tables: per-kind summary, deliveries, and the run's timeline.
 
-The folder's files are documented in ``reports/README.md`` (``summary.json``, the raw deliveries
-CSV, Locust's statistics CSV). This module is the only place that knows their spelling: it turns
-them into frames with the column names the rest of the report uses.
+The folder's files are documented in ``reports/README.md`` (``summary.json`` with its ``series``
+of per-interval figures, the raw ``deliveries-<node>.csv`` files, Locust's statistics CSV). This
+module is the only place that knows their spelling: it turns them into frames with the column
+names the rest of the report uses. Times become seconds since the run started (``t_s``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,21 +18,22 @@ import pandas as pd
 from wsprobe.errors import InputError
 from wsprobe.report.files import read_csv, read_json
 
-__all__ = ["PERCENTILES", "LoadRun", "SloVerdict", "read_load_run"]
+__all__ = ["COUNTS", "PERCENTILES", "LoadRun", "SloVerdict", "read_load_run"]
 
 #: summary percentile keys, in order, as the report labels them
 PERCENTILES = ("p50", "p90", "p99", "p99.9", "max")
-
+#: per-kind counters of ``summary.json``
 COUNTS = ("events", "expected", "delivered", "lost", "duplicates", "late")
+#: latency series of ``summary.json`` -> column prefix in :attr:`LoadRun.kinds`
+SERIES = {"actual": "", "scheduled": "sched_", "last": "last_"}
 
-DELIVERY_FILES = ("deliveries.csv", "deliveries.csv.gz")
-TIMELINE_FILES = ("timeline.csv", "samples.csv")
-LOCUST_HISTORY = "locust_stats_history.csv"
+_DELIVERY_GLOBS = ("deliveries-*.csv", "deliveries.csv")
+_LOCUST_HISTORY = "locust_stats_history.csv"
 
 
 @dataclass(frozen=True, slots=True)
 class SloVerdict:
-    """One ``--slo`` of the run: its text, whether it held, and the measured value if known."""
+    """One ``--slo`` of the run: its text, whether it held, and the measured value."""
 
     spec: str
     passed: bool
@@ -41,19 +44,23 @@ class SloVerdict:
 class LoadRun:
     """What a load run measured.
 
-    ``kinds``: one row per event kind (index ``kind``), columns :data:`COUNTS`, then
-    ``<p>_ms`` and ``sched_<p>_ms`` for each of :data:`PERCENTILES`.
-    ``deliveries``: one row per delivery (``kind``, ``t_s`` seconds since the run started,
+    ``kinds``: one row per event kind that saw any event (index ``kind``), columns
+    :data:`COUNTS`, then ``<p>_ms``, ``sched_<p>_ms`` and ``last_<p>_ms`` for each of
+    :data:`PERCENTILES`.
+    ``intervals``: one row per report interval and kind from ``summary.json``'s ``series``
+    (``t_s``, ``kind``, ``deliveries``, ``p50``, ``p90``, ``p99``, ``max`` in ms).
+    ``timeline``: one row per report interval (``t_s``, ``users``, ``connections``,
+    ``cpu_percent``: the busiest generator process).
+    ``deliveries``: one row per delivery from the raw CSV files (``kind``, ``t_s`` of the send,
     ``latency_ms``, ``sched_latency_ms``, ``outcome``), empty when the run kept none.
-    ``timeline``: one row per sample (``t_s`` and any of ``users``, ``connections``,
-    ``cpu_percent``, ``send_lag_ms``), empty when the run recorded none.
     """
 
     path: Path
     summary: dict[str, Any]
     kinds: pd.DataFrame
-    deliveries: pd.DataFrame
+    intervals: pd.DataFrame
     timeline: pd.DataFrame
+    deliveries: pd.DataFrame
     slos: tuple[SloVerdict, ...]
     valid: bool
     invalid_reason: str | None
@@ -64,27 +71,27 @@ class LoadRun:
         return self.path.name
 
     @property
+    def info(self) -> dict[str, Any]:
+        """The ``run`` block of ``summary.json`` (url, users, duration...)."""
+        value = self.summary.get("run")
+        return value if isinstance(value, dict) else {}
+
+    @property
     def duration_s(self) -> float | None:
-        """How long the measurement lasted, when the summary says."""
-        value = _first(self.summary, "duration_s", "duration")
+        """How long the measurement lasted."""
+        value = self.info.get("measured_s", self.info.get("duration_s"))
         return float(value) if isinstance(value, int | float) else None
 
     @property
     def users(self) -> int | None:
-        """The number of users the run ended with, when known."""
-        value = _first(self.summary, "users", "user_count")
-        if isinstance(value, int | float):
-            return int(value)
-        if "users" in self.timeline and not self.timeline.empty:
-            return int(self.timeline["users"].max())
-        return None
+        """The number of users the run asked for."""
+        value = self.info.get("users", self.info.get("peak_users"))
+        return int(value) if isinstance(value, int | float) else None
 
-
-def _first(mapping: dict[str, Any], *keys: str) -> Any:
-    for key in keys:
-        if key in mapping and mapping[key] is not None:
-            return mapping[key]
-    return None
+    @property
+    def target(self) -> str:
+        """The URL the run loaded."""
+        return str(self.info.get("url") or "")
 
 
 def _number(value: Any, where: str) -> float:
@@ -100,154 +107,134 @@ def _kind_row(kind: str, entry: Any, where: str) -> dict[str, Any]:
         raise InputError(f"{where}: expected an object per event kind, found {entry!r}")
     row: dict[str, Any] = {"kind": kind}
     for count in COUNTS:
-        alias = {"duplicates": "duplicated"}.get(count, count)
-        row[count] = _number(_first(entry, count, alias), f"{where}.{count}")
-    latency = _first(entry, "latency_ms", "latency")
-    latency = latency if isinstance(latency, dict) else {}
-    sources = {
-        "": _first(latency, "actual", "from_send") if "actual" in latency else latency,
-        "sched_": _first(latency, "scheduled", "from_schedule")
-        or _first(entry, "scheduled_latency_ms", "latency_scheduled_ms"),
-        "last_": _first(latency, "last"),
-    }
-    for prefix, percentiles in sources.items():
-        table = percentiles if isinstance(percentiles, dict) else {}
+        if count not in entry:
+            raise InputError(f"{where}: missing '{count}'")
+        row[count] = _number(entry[count], f"{where}.{count}")
+    latency = entry.get("latency_ms")
+    if not isinstance(latency, dict):
+        raise InputError(f"{where}: missing 'latency_ms' (actual, scheduled, last percentiles)")
+    row["samples"] = 0.0
+    for series, prefix in SERIES.items():
+        table = latency.get(series) or {}
+        if not isinstance(table, dict):
+            raise InputError(f"{where}.latency_ms.{series}: expected an object")
+        if series == "actual":
+            row["samples"] = _number(table.get("count", 0), f"{where}.latency_ms.actual.count")
         for p in PERCENTILES:
-            value = _first(table, p, p.replace(".", "_"))
-            row[f"{prefix}{p}_ms"] = _number(value, f"{where}.latency_ms.{p}")
+            row[f"{prefix}{p}_ms"] = _number(table.get(p), f"{where}.latency_ms.{series}.{p}")
     return row
 
 
 def _kinds(summary: dict[str, Any], where: Path) -> pd.DataFrame:
-    kinds = _first(summary, "kinds", "events_by_kind", "per_kind")
+    kinds = summary.get("kinds")
     if not isinstance(kinds, dict):
         raise InputError(f"{where}: no per-kind results (expected an object 'kinds')")
     rows = [_kind_row(str(k), v, f"{where}: kinds.{k}") for k, v in kinds.items()]
-    columns = ["kind", *COUNTS, *(f"{prefix}{p}_ms" for prefix in ("", "sched_", "last_")
-                                  for p in PERCENTILES)]
-    return pd.DataFrame(rows, columns=columns).set_index("kind")
+    columns = ["kind", *COUNTS, "samples",
+               *(f"{prefix}{p}_ms" for prefix in SERIES.values() for p in PERCENTILES)]
+    frame = pd.DataFrame(rows, columns=columns).set_index("kind")
+    seen = (frame["events"] > 0) | (frame["expected"] > 0) | (frame["samples"] > 0)
+    return frame[seen]
 
 
 def _slos(summary: dict[str, Any], where: Path) -> tuple[SloVerdict, ...]:
-    entries = _first(summary, "slos", "slo")
-    if entries is None:
-        return ()
+    entries = summary.get("slo") or []
     if not isinstance(entries, list):
-        raise InputError(f"{where}: 'slos' should be a list")
+        raise InputError(f"{where}: 'slo' should be a list")
     verdicts = []
-    for entry in entries:
-        passed = _first(entry, "ok", "passed") if isinstance(entry, dict) else None
-        if not isinstance(entry, dict) or passed is None:
-            raise InputError(f"{where}: each SLO needs 'slo' and 'ok', found {entry!r}")
-        spec = str(_first(entry, "slo", "spec", "text") or "?")
-        measured = _first(entry, "measured", "actual", "value")
-        unit = str(entry.get("unit") or "")
-        shown = "not measured" if measured is None else f"{measured:g} {unit}".strip() \
-            if isinstance(measured, int | float) else str(measured)
-        verdicts.append(SloVerdict(spec, bool(passed), shown))
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "ok" not in entry or "slo" not in entry:
+            raise InputError(f"{where}: slo[{i}] needs 'slo' and 'ok'")
+        measured, unit = entry.get("measured"), str(entry.get("unit") or "")
+        if isinstance(measured, int | float):
+            shown = f"{measured:g}{unit}" if unit == "%" else f"{measured:g} {unit}".strip()
+        else:
+            shown = "not measured"
+        verdicts.append(SloVerdict(str(entry["slo"]), bool(entry["ok"]), shown))
     return tuple(verdicts)
 
 
-def _find(folder: Path, names: tuple[str, ...]) -> Path | None:
-    for name in names:
-        if (folder / name).is_file():
-            return folder / name
-    return None
+def _started(summary: dict[str, Any]) -> float | None:
+    text = (summary.get("run") or {}).get("started")
+    if not isinstance(text, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
-def _epoch_seconds(values: pd.Series) -> pd.Series:
-    """Timestamps in seconds, whatever unit (s, ms, us, ns since the epoch) the file used."""
-    numbers = pd.to_numeric(values, errors="coerce").astype(float)
-    biggest = float(numbers.abs().max()) if len(numbers) else 0.0
-    for limit, scale in ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3)):
-        if biggest > limit:
-            return numbers / scale
-    return numbers
+def _series(summary: dict[str, Any], where: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows = summary.get("series") or []
+    if not isinstance(rows, list):
+        raise InputError(f"{where}: 'series' should be a list")
+    timeline, intervals = [], []
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or "t" not in row:
+            raise InputError(f"{where}: series[{i}] needs 't'")
+        cpu = row.get("cpu_max")
+        timeline.append({"t_s": row["t"], "users": row.get("users"),
+                         "connections": row.get("sockets"),
+                         "cpu_percent": None if cpu is None else float(cpu) * 100})
+        for kind, stats in (row.get("kinds") or {}).items():
+            if isinstance(stats, dict):
+                intervals.append({"t_s": row["t"], "kind": kind,
+                                  **{k: stats.get(k) for k in
+                                     ("deliveries", "p50", "p90", "p99", "max")}})
+    return (pd.DataFrame(intervals, columns=["t_s", "kind", "deliveries", "p50", "p90", "p99",
+                                             "max"]),
+            pd.DataFrame(timeline, columns=["t_s", "users", "connections", "cpu_percent"]))
 
 
-def _column(raw: pd.DataFrame, *candidates: str) -> str | None:
-    return next((c for c in candidates if c in raw.columns), None)
-
-
-def _deliveries(folder: Path) -> pd.DataFrame:
-    columns = ["kind", "at", "latency_ms", "sched_latency_ms", "outcome"]
-    path = _find(folder, DELIVERY_FILES)
-    if path is None:
+def _deliveries(folder: Path, origin: float | None) -> pd.DataFrame:
+    columns = ["kind", "t_s", "latency_ms", "sched_latency_ms", "outcome"]
+    paths = sorted({p for pattern in _DELIVERY_GLOBS for p in folder.glob(pattern)})
+    frames = []
+    for path in paths:
+        raw = read_csv(path, required=("kind", "t_send_us", "latency_us", "latency_sched_us",
+                                       "status"))
+        frames.append(pd.DataFrame({
+            "kind": raw["kind"].astype(str),
+            "t_s": pd.to_numeric(raw["t_send_us"], errors="coerce") / 1e6,
+            "latency_ms": pd.to_numeric(raw["latency_us"], errors="coerce") / 1000,
+            "sched_latency_ms": pd.to_numeric(raw["latency_sched_us"], errors="coerce") / 1000,
+            "outcome": raw["status"].astype(str),
+        }))
+    if not frames:
         return pd.DataFrame(columns=columns)
-    raw = read_csv(path, required=("kind",))
-    out = pd.DataFrame({"kind": raw["kind"].astype(str)})
-    recv = _column(raw, "t_recv", "received_at", "received")
-    send = _column(raw, "t_send", "sent_at", "sent")
-    sched = _column(raw, "t_sched", "scheduled_at", "scheduled")
-    clock = recv or send or _column(raw, "at", "time")
-    if clock is None:
-        raise InputError(f"{path}: no time column (t_recv, t_send, received_at or sent_at)")
-    times = {name: _epoch_seconds(raw[name]) for name in (recv, send, sched) if name}
-    latency = _column(raw, "latency_ms", "latency_actual_ms")
-    if latency:
-        out["latency_ms"] = pd.to_numeric(raw[latency], errors="coerce")
-    elif recv and send:
-        out["latency_ms"] = (times[recv] - times[send]) * 1000
-    else:
-        out["latency_ms"] = float("nan")
-    sched_latency = _column(raw, "scheduled_latency_ms", "latency_scheduled_ms",
-                            "sched_latency_ms")
-    if sched_latency:
-        out["sched_latency_ms"] = pd.to_numeric(raw[sched_latency], errors="coerce")
-    elif recv and sched:
-        out["sched_latency_ms"] = (times[recv] - times[sched]) * 1000
-    else:
-        out["sched_latency_ms"] = float("nan")
-    at = times[send] if send else _epoch_seconds(raw[clock])
-    out["at"] = at
-    status = _column(raw, "status", "outcome")
-    out["outcome"] = raw[status].astype(str) if status else "delivered"
+    out = pd.concat(frames, ignore_index=True)
+    start = origin if origin is not None else float(out["t_s"].min())
+    out["t_s"] = out["t_s"] - start
     return out[columns]
-
-
-def _timeline(folder: Path) -> pd.DataFrame:
-    path = _find(folder, TIMELINE_FILES)
-    if path is not None:
-        raw = read_csv(path)
-        clock = _column(raw, "at", "t", "time", "timestamp")
-        if clock is None:
-            raise InputError(f"{path}: no time column (at, time or timestamp)")
-        out = raw.copy()
-        out["at"] = _epoch_seconds(raw[clock])
-        return out
-    history = folder / LOCUST_HISTORY
-    if history.is_file():
-        raw = read_csv(history, required=("Timestamp", "User Count"))
-        rows = raw[raw["Name"] == "Aggregated"] if "Name" in raw.columns else raw
-        return pd.DataFrame({
-            "at": _epoch_seconds(rows["Timestamp"]),
-            "users": pd.to_numeric(rows["User Count"], errors="coerce"),
-        })
-    return pd.DataFrame(columns=["at"])
-
-
-def _relative(frame: pd.DataFrame, origin: float) -> pd.DataFrame:
-    frame = frame.copy()
-    frame["t_s"] = frame["at"] - origin
-    return frame
 
 
 def read_load_run(folder: Path) -> LoadRun:
     """Read the load run in ``folder`` (it has a ``summary.json``)."""
-    summary_path = folder / "summary.json"
-    summary = read_json(summary_path)
-    deliveries, timeline = _deliveries(folder), _timeline(folder)
-    starts = [float(f["at"].min()) for f in (deliveries, timeline) if len(f)]
-    origin = min(starts) if starts else 0.0
-    valid = _first(summary, "valid")
-    reason = _first(summary, "invalid_reason", "invalid")
+    path = folder / "summary.json"
+    summary = read_json(path)
+    validity = summary.get("validity") if isinstance(summary.get("validity"), dict) else {}
+    assert isinstance(validity, dict)
+    reasons = [str(r) for r in validity.get("reasons") or []]
+    target = summary.get("target") if isinstance(summary.get("target"), dict) else {}
+    assert isinstance(target, dict)
+    if target.get("ok") is False:
+        reasons.insert(0, f"the target failed: {target.get('connect_failures', 0)} connection "
+                          f"failures, {target.get('protocol_errors', 0)} protocol errors")
+    intervals, timeline = _series(summary, path)
+    if timeline.empty and (folder / _LOCUST_HISTORY).is_file():
+        history = read_csv(folder / _LOCUST_HISTORY, required=("Timestamp", "User Count"))
+        history = history[history["Name"] == "Aggregated"] if "Name" in history else history
+        stamps = pd.to_numeric(history["Timestamp"], errors="coerce")
+        timeline = pd.DataFrame({"t_s": stamps - stamps.min(),
+                                 "users": pd.to_numeric(history["User Count"], errors="coerce")})
     return LoadRun(
         path=folder,
         summary=summary,
-        kinds=_kinds(summary, summary_path),
-        deliveries=_relative(deliveries, origin),
-        timeline=_relative(timeline, origin),
-        slos=_slos(summary, summary_path),
-        valid=bool(valid) if valid is not None else True,
-        invalid_reason=str(reason) if isinstance(reason, str) else None,
+        kinds=_kinds(summary, path),
+        intervals=intervals,
+        timeline=timeline,
+        deliveries=_deliveries(folder, _started(summary)),
+        slos=_slos(summary, path),
+        valid=validity.get("valid", True) is not False and target.get("ok") is not False,
+        invalid_reason="; ".join(reasons) or None,
     )
