@@ -1,0 +1,282 @@
+"""``wsprobe load [URL]``: Locust swarms that measure fan-out latency at every receiver.
+
+This module parses options, builds a :class:`~wsprobe.load.config.LoadConfig` and starts the run's
+processes; it never imports locust or gevent (those live in the processes it starts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from wsprobe.errors import InputError
+from wsprobe.load.config import LoadConfig, UserKind, parse_duration
+from wsprobe.load.launcher import Launch, check_loopback, launch, preflight
+from wsprobe.load.profile import Profile, load_profile, make_kind
+from wsprobe.load.slo import parse_slo
+
+__all__ = ["command"]
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value, what=f"--{param.name}".replace("_", "-"))
+    except InputError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+_BEHAVIOUR_FLAGS = {
+    "sockets_per_user": "sockets",
+    "heartbeat": "heartbeat",
+    "focus_flips_per_minute": "focus_flips_per_min",
+    "chats_per_minute": "chats_per_min",
+    "calls_per_minute": "calls_per_min",
+    "session": "session",
+}
+
+
+def _kinds(profile: Profile, overrides: dict[str, Any]) -> tuple[UserKind, ...]:
+    kinds = profile.kinds or (make_kind("user", 1, profile.defaults),)
+    return tuple(dataclasses.replace(kind, **overrides) for kind in kinds)
+
+
+@contextlib.contextmanager
+def _target(url: str | None) -> Iterator[str]:
+    if url is not None:
+        yield url
+        return
+    from wsprobe.server import ServerConfig, spawn
+
+    with spawn(ServerConfig(port=0, rate_limit=None)) as server:
+        yield server.url
+
+
+def _default_output() -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path("reports") / f"load-{stamp}-{uuid.uuid4().hex[:4]}"
+
+
+class _Progress:
+    """Renders the master's progress lines: a rich live table on a terminal, else plain lines."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.quiet = quiet
+        self.live: Any = None
+        self._last_plain = 0.0
+
+    def __enter__(self) -> _Progress:
+        if self.console.is_terminal and not self.quiet:
+            from rich.live import Live
+
+            self.live = Live(console=self.console, refresh_per_second=4, transient=False)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+
+    def __call__(self, line: dict[str, Any]) -> None:
+        kind = line.get("type")
+        if kind == "start" and line.get("web_ui"):
+            self.console.print(f"Locust web UI: {line['web_ui']}")
+        elif kind == "error":
+            self.console.print(f"[red]{line['message']}[/red]")
+        elif kind == "progress":
+            if self.live is not None:
+                self.live.update(self._table(line))
+            elif not self.quiet and time.monotonic() - self._last_plain >= 5:
+                self._last_plain = time.monotonic()
+                parts = [f"{k} {v['delivered']} ok {v['lost']} lost p99 {v['p99']} ms"
+                         for k, v in line["kinds"].items()]
+                self.console.print(
+                    f"[{line['elapsed']:>6.1f}s] users {line['users']} sockets {line['sockets']} | "
+                    + " | ".join(parts),
+                    highlight=False,
+                )
+
+    @staticmethod
+    def _table(line: dict[str, Any]) -> Any:
+        from rich.table import Table
+
+        table = Table(
+            title=f"wsprobe load  {line['elapsed']:.0f}s  users {line['users']}  "
+            f"sockets {line['sockets']}",
+            title_justify="left",
+        )
+        for col in ("kind", "events", "delivered", "lost", "dups", "p50 ms", "p99 ms", "max ms"):
+            table.add_column(col, justify="right" if col != "kind" else "left")
+        for kind, v in line["kinds"].items():
+            table.add_row(kind, str(v["events"]), str(v["delivered"]), str(v["lost"]),
+                          str(v["duplicates"]), str(v["p50"]), str(v["p99"]), str(v["max"]))
+        return table
+
+
+def _print_summary(out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    path = out / "summary.json"
+    if not path.exists():
+        return
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    console = Console()
+    table = Table(title=f"fan-out latency from scheduled send (ms), {out}", title_justify="left")
+    for col in ("kind", "events", "expected", "delivered", "lost", "dups", "late",
+                "p50", "p90", "p99", "p99.9", "max"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, v in summary["kinds"].items():
+        lat = v["latency_ms"]["scheduled"]
+        table.add_row(kind, *(str(v[k]) for k in ("events", "expected", "delivered", "lost",
+                                                    "duplicates", "late")),
+                      *(str(lat[p]) for p in ("p50", "p90", "p99", "p99.9", "max")))
+    console.print(table)
+    for reason in summary["validity"]["reasons"]:
+        console.print(f"[yellow]invalid measurement:[/yellow] {reason}")
+    target = summary["target"]
+    if not target["ok"]:
+        console.print(f"[red]target broke:[/red] {target['connect_failures']} failed connections, "
+                      f"{target['protocol_errors']} protocol errors {target['errors']}")
+    for slo in summary["slo"]:
+        mark = "[green]ok[/green]" if slo["ok"] else "[red]BROKEN[/red]"
+        console.print(f"SLO {slo['slo']}: measured {slo['measured']} {slo['unit']} {mark}")
+    console.print(f"verdict: {summary['verdict']} (exit {summary['exit_code']})")
+
+
+@click.command("load")
+@click.argument("url", required=False)
+@click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="YAML load profile (users, duration, user kinds); flags override it.")
+@click.option("-u", "--users", type=click.IntRange(min=1), default=None,
+              help="Simulated users (default 10, or the profile's).")
+@click.option("-r", "--spawn-rate", type=click.FloatRange(min=0.01), default=None,
+              help="Users started per second (default: all within about 5 s).")
+@click.option("-d", "--duration", callback=_duration, default=None,
+              help="How long to run before draining, e.g. 30s, 2m (default 30s).")
+@click.option("--sockets-per-user", type=click.IntRange(min=1), default=None,
+              help="Sockets each user opens (the real browser tab opens 2 to 3; default 1).")
+@click.option("--heartbeat", callback=_duration, default=None,
+              help="Interval of the online status heartbeat (default 30s; 0 disables).")
+@click.option("--focus-flips-per-minute", type=click.FloatRange(min=0), default=None,
+              help="away/online flips per user per minute (default 0).")
+@click.option("--chats-per-minute", type=click.FloatRange(min=0), default=None,
+              help="Chat messages per user per minute to online users (default 0).")
+@click.option("--calls-per-minute", type=click.FloatRange(min=0), default=None,
+              help="Calls placed per user per minute (default 0).")
+@click.option("--session", callback=_duration, default=None,
+              help="Leave after this long and rejoin as a new user (default: stay).")
+@click.option("--late-after", callback=_duration, default=None,
+              help="A delivery slower than this is late (default 1s).")
+@click.option("--loss-timeout", callback=_duration, default=None,
+              help="A delivery not seen within this is lost (default 5s).")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Local worker processes under one master (default: one per core; 0: a "
+                   "single process).")
+@click.option("--master", "as_master", is_flag=True,
+              help="Run only the master; workers join with --worker --master-host.")
+@click.option("--expect-workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="With --master: workers to wait for.")
+@click.option("--worker", "as_worker", is_flag=True, help="Run one worker of a remote master.")
+@click.option("--master-host", default="127.0.0.1", show_default=True,
+              help="With --worker: the master's host.")
+@click.option("--master-port", type=click.IntRange(1, 65535), default=None,
+              help="Master port (default 5557 with --master/--worker, else a free port).")
+@click.option("--slo", "slos", multiple=True, metavar="OBJECTIVE",
+              help="e.g. 'status.p99<100ms' or 'chat.delivered>=99.9%'; repeatable; exit 1 "
+                   "if broken.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: a new timestamped folder under reports/).")
+@click.option("--headless", is_flag=True, help="No Locust web UI (for CI).")
+@click.option("--web-port", type=click.IntRange(1, 65535), default=8089, show_default=True,
+              help="Port of Locust's web UI (on 127.0.0.1) unless --headless.")
+@click.option("--allow-remote", is_flag=True,
+              help="Allow a target that is not on loopback (only hosts you own).")
+@click.option("--raw/--no-raw", default=True, show_default=True,
+              help="Stream every delivery to deliveries-*.csv.")
+@click.option("--max-cpu", type=click.FloatRange(0.1, 1.0), default=0.9, show_default=True,
+              help="Generator CPU (fraction of a core) above which the run is invalid.")
+@click.option("--max-lag", callback=_duration, default=None,
+              help="Generator scheduling-lag p99 above which the run is invalid (default 20ms).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@click.pass_context
+def command(ctx: click.Context, *, url: str | None, profile: Path | None, users: int | None,
+            spawn_rate: float | None, duration: float | None, sockets_per_user: int | None,
+            heartbeat: float | None, focus_flips_per_minute: float | None,
+            chats_per_minute: float | None, calls_per_minute: float | None,
+            session: float | None, late_after: float | None, loss_timeout: float | None,
+            workers: int | None, as_master: bool, expect_workers: int, as_worker: bool,
+            master_host: str, master_port: int | None, slos: tuple[str, ...],
+            output: Path | None, headless: bool, web_port: int, allow_remote: bool, raw: bool,
+            max_cpu: float, max_lag: float | None, quiet: bool) -> None:
+    """Fan-out load on URL (default: the bundled reference backend on a free loopback port).
+
+    Exit codes: 0 ok, 1 an --slo broken, 2 bad usage or an invalid measurement (the generator
+    was saturated), 3 the target refused connections or broke the protocol.
+    """
+    if as_master and as_worker:
+        raise InputError("--master and --worker exclude each other")
+    for text in slos:
+        parse_slo(text)
+    prof = load_profile(profile) if profile is not None else Profile()
+    flags = {"sockets_per_user": sockets_per_user, "heartbeat": heartbeat,
+             "focus_flips_per_minute": focus_flips_per_minute,
+             "chats_per_minute": chats_per_minute, "calls_per_minute": calls_per_minute,
+             "session": session}
+    overrides = {_BEHAVIOUR_FLAGS[k]: v for k, v in flags.items() if v is not None}
+    n_users = users or int(prof.run.get("users", 10))
+    rate = spawn_rate or prof.run.get("spawn-rate") or max(n_users / 5, 1.0)
+    run_for = duration if duration is not None else prof.run.get("duration", 30.0)
+    if url is not None:
+        check_loopback(url, allow_remote=allow_remote)
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    out = output if output is not None else _default_output()
+    plan = Launch(
+        workers=n_workers if not as_master else expect_workers,
+        role="master" if as_master else "worker" if as_worker else "auto",
+        master_host=master_host,
+        master_port=master_port or (5557 if as_master or as_worker else None),
+    )
+    with _target(url) as target:
+        if not as_master:
+            preflight(target)
+        config = LoadConfig(
+            url=target,
+            users=n_users,
+            spawn_rate=float(rate),
+            duration=float(run_for),
+            kinds=_kinds(prof, overrides),
+            run_id=uuid.uuid4().hex[:8],
+            output=str(out),
+            late_after=late_after if late_after is not None else prof.run.get("late-after", 1.0),
+            loss_timeout=loss_timeout if loss_timeout is not None
+            else prof.run.get("loss-timeout", 5.0),
+            max_cpu=max_cpu,
+            max_lag=max_lag if max_lag is not None else 0.02,
+            raw=raw,
+            slos=slos,
+            workers=n_workers,
+            same_clock=not (as_master or as_worker),
+            headless=headless,
+            web_port=web_port,
+            allow_remote=allow_remote,
+            extra={"master_bind": "*"} if as_master else {},
+        )
+        with _Progress(quiet=quiet) as progress:
+            code = launch(config, plan, on_line=progress)
+    if not as_worker:
+        _print_summary(out)
+    ctx.exit(code)

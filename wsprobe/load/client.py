@@ -1,0 +1,172 @@
+"""A WebSocket client for gevent: websockets' sans-I/O ``ClientProtocol`` over a gevent socket.
+
+This is the hottest loop of the load half: every delivery of every fan-out passes through
+:meth:`WebSocketClient.run`. It reads as much as the kernel holds in one ``recv`` (many frames per
+system call under load), takes the receipt time once per read, before any parsing, and hands each
+text payload to the caller as ``bytes`` with that time. Nothing else is allocated per frame beyond
+what ``websockets`` itself builds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from typing import Final
+
+import gevent
+from gevent import socket as gsocket
+from gevent.lock import Semaphore
+from websockets.client import ClientProtocol
+from websockets.exceptions import InvalidURI
+from websockets.frames import Opcode
+from websockets.http11 import Response
+from websockets.protocol import State
+from websockets.uri import parse_uri
+
+__all__ = ["ConnectFailed", "TextHandler", "WebSocketClient", "now_us"]
+
+BUFSIZE: Final = 256 * 1024
+_TEXT: Final = Opcode.TEXT
+_CLOSE: Final = Opcode.CLOSE
+
+TextHandler = Callable[[bytes, int], None]
+"""Called with each text payload and its receipt time (microseconds, wall clock)."""
+
+_time_ns = time.time_ns
+
+
+def now_us() -> int:
+    """Wall-clock time in microseconds (the clock every process of one host shares)."""
+    return _time_ns() // 1000
+
+
+class ConnectFailed(Exception):
+    """The TCP connection or the WebSocket handshake failed; ``refused`` if the server said no."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+
+class WebSocketClient:
+    """One client connection; ``run()`` pumps received frames to ``on_text`` until it closes."""
+
+    __slots__ = ("_lock", "_sock", "close_code", "on_text", "protocol", "url")
+
+    def __init__(self, url: str, *, on_text: TextHandler) -> None:
+        self.url = url
+        self.on_text = on_text
+        try:
+            self.protocol = ClientProtocol(parse_uri(url), max_size=None)
+        except InvalidURI as exc:
+            raise ConnectFailed(f"invalid WebSocket URL {url!r}: {exc}") from None
+        self._sock: gsocket.socket | None = None
+        self._lock = Semaphore()
+        self.close_code: int | None = None
+
+    def connect(self, *, timeout: float = 10.0) -> None:
+        """Open the TCP connection and complete the opening handshake (blocks this greenlet)."""
+        uri = self.protocol.uri
+        try:
+            sock = gsocket.create_connection((uri.host, uri.port), timeout=timeout)
+        except OSError as exc:
+            raise ConnectFailed(f"cannot connect to {uri.host}:{uri.port}: {exc}") from None
+        sock.setsockopt(gsocket.IPPROTO_TCP, gsocket.TCP_NODELAY, 1)
+        self._sock = sock
+        protocol = self.protocol
+        protocol.send_request(protocol.connect())
+        self._flush()
+        try:
+            with gevent.Timeout(timeout, ConnectFailed(f"handshake with {self.url} timed out")):
+                while protocol.state is State.CONNECTING:
+                    data = sock.recv(BUFSIZE)
+                    if not data:
+                        protocol.receive_eof()
+                        break
+                    protocol.receive_data(data)
+        except OSError as exc:
+            sock.close()
+            raise ConnectFailed(f"handshake with {self.url} failed: {exc}") from None
+        if protocol.handshake_exc is not None or protocol.state is not State.OPEN:
+            sock.close()
+            reason = protocol.handshake_exc or "connection closed during handshake"
+            raise ConnectFailed(f"{self.url} refused the handshake: {reason}", refused=True)
+        sock.settimeout(None)
+        for event in protocol.events_received():
+            if not isinstance(event, Response):  # frames sent right after the handshake
+                self._dispatch([event], now_us())
+
+    def run(self) -> None:
+        """Receive until the connection closes; call this in a greenlet of its own."""
+        sock = self._sock
+        assert sock is not None, "connect() first"
+        protocol = self.protocol
+        recv = sock.recv
+        receive_data = protocol.receive_data
+        events_received = protocol.events_received
+        dispatch = self._dispatch
+        try:
+            while True:
+                data = recv(BUFSIZE)
+                t = _time_ns() // 1000
+                if not data:
+                    protocol.receive_eof()
+                    break
+                receive_data(data)
+                events = events_received()
+                if events:
+                    dispatch(events, t)
+                if protocol.writes:
+                    self._flush()
+                if protocol.state is State.CLOSED:
+                    break
+        except OSError:
+            protocol.receive_eof()
+        finally:
+            self.close_code = protocol.close_code
+            sock.close()
+
+    def _dispatch(self, events: Sequence[object], t: int) -> None:
+        on_text = self.on_text
+        for frame in events:
+            opcode = frame.opcode  # type: ignore[attr-defined]  # only Frame events after open
+            if opcode is _TEXT:
+                on_text(frame.data, t)  # type: ignore[attr-defined]
+            elif opcode is _CLOSE:
+                self.close_code = self.protocol.close_code
+
+    def _flush(self) -> None:
+        sock = self._sock
+        assert sock is not None
+        with self._lock:
+            for data in self.protocol.data_to_send():
+                if data:
+                    sock.sendall(data)
+
+    @property
+    def open(self) -> bool:
+        """Whether text can still be sent."""
+        return self.protocol.state is State.OPEN
+
+    def send(self, text: bytes) -> None:
+        """Send one text frame (the payload must already be UTF-8)."""
+        if self.protocol.state is not State.OPEN:
+            raise ConnectFailed(f"connection to {self.url} is closed")
+        self.protocol.send_text(text)
+        try:
+            self._flush()
+        except OSError as exc:
+            raise ConnectFailed(f"send to {self.url} failed: {exc}") from None
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Start the closing handshake; ``run()`` ends when the server closes TCP."""
+        if self.protocol.state is State.OPEN:
+            self.protocol.send_close(code, reason)
+            with contextlib.suppress(OSError):
+                self._flush()
+
+    def abort(self) -> None:
+        """Close the TCP connection without a handshake."""
+        if self._sock is not None:
+            self._sock.close()
