@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from wsprobe.errors import InputError, Interrupted, UnreachableError
@@ -102,7 +102,7 @@ def _argv(config_path: Path, role: str, *extra: str) -> list[str]:
 @contextlib.contextmanager
 def _processes(argvs: list[list[str]], out: Path) -> Iterator[list[subprocess.Popen[str]]]:
     procs: list[subprocess.Popen[str]] = []
-    logs: list[IO[str]] = []  # stderr of each process
+    logs: list[TextIO] = []  # stderr of each process
     try:
         for index, argv in enumerate(argvs):
             err = (out / f"process-{index}.err").open("w", encoding="utf-8")
@@ -122,8 +122,8 @@ def _processes(argvs: list[list[str]], out: Path) -> Iterator[list[subprocess.Po
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        for err in logs:
-            err.close()
+        for stream in logs:
+            stream.close()
         for path in out.glob("process-*.err"):
             if path.stat().st_size == 0:
                 path.unlink()

@@ -190,7 +190,7 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
         runner.register_message(MSG_FINAL, on_final)
 
     csv_writer = StatsCSVFileWriter(env, PERCENTILES_TO_REPORT, str(out / "locust"), True)
-    gevent.spawn(csv_writer.stats_writer)
+    csv_greenlet = gevent.spawn(csv_writer.stats_writer)
     gevent.spawn(stats_history, runner)
     web_url = None
     if not config.headless:
@@ -285,6 +285,7 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
         workers=1 if local else expect_workers,
     )
     write_outputs(out, agg, summary)
+    csv_greenlet.kill(block=True)
     csv_writer.close_files()
     runner.quit()
     _emit({"type": "done", "exit": summary["exit_code"], "output": str(out)})

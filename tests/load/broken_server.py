@@ -1,0 +1,76 @@
+"""A reference hub behind a pump that drops or delays fan-out: ``python broken_server.py --drop 0.2``.
+
+The protocol logic is the reference :class:`wsprobe.server.Hub`; only delivery is broken:
+``--drop P`` loses each relayed ``user-status-update`` at each receiver with probability P, and
+``--delay S`` holds every relay (status, chat, signal, ``get-users`` broadcasts) for S seconds
+before sending. Prints its URL on one line, then serves until terminated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import random
+import signal
+
+from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed
+
+from wsprobe.server import Close, Hub, Send, SocketId
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--drop", type=float, default=0.0)
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args()
+    hub = Hub()
+    conns: dict[SocketId, ServerConnection] = {}
+    ids = itertools.count(1)
+    rng = random.Random(7)
+    loop = asyncio.get_running_loop()
+
+    def send(action: Send) -> None:
+        targets = [conns[s] for s in action.to if s in conns]
+        if args.drop and '"user-status-update"' in action.text and '"lastSeen"' in action.text:
+            targets = [c for c in targets if rng.random() >= args.drop]
+        broadcast(targets, action.text)
+
+    async def apply(actions: list[object], *, relay: bool) -> None:
+        for action in actions:
+            if isinstance(action, Send):
+                if args.delay and relay:
+                    loop.call_later(args.delay, send, action)
+                else:
+                    send(action)
+            elif isinstance(action, Close) and action.sock in conns:
+                await conns[action.sock].close(action.code, action.reason)
+
+    async def handle(connection: ServerConnection) -> None:
+        sock = SocketId(next(ids))
+        conns[sock] = connection
+        await apply(hub.open(sock), relay=False)
+        try:
+            async for frame in connection:
+                actions = hub.receive(sock, frame, loop.time())
+                # the answer to a socket's own registration is not a relay
+                own = [a for a in actions if isinstance(a, Send) and a.to == (sock,)]
+                await apply(own, relay=False)
+                await apply([a for a in actions if a not in own], relay=True)
+        except ConnectionClosed:
+            pass
+        finally:
+            del conns[sock]
+            await apply(hub.close(sock), relay=True)
+
+    stop = loop.create_future()
+    loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
+    async with serve(handle, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        print(f"ws://127.0.0.1:{port}/ws/ws", flush=True)
+        await stop
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

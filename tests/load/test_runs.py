@@ -1,0 +1,122 @@
+"""Whole load runs: Locust in subprocesses against real servers on loopback."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+
+from tests.load.conftest import FAST, Run
+from wsprobe.load.fanout import KINDS
+
+pytestmark = pytest.mark.slow
+
+MIX = ["--chats-per-minute", "60", "--calls-per-minute", "30", "--focus-flips-per-minute", "20"]
+
+
+def _accounted(run: Run) -> dict[str, Counter[str]]:
+    """Raw CSV rows per kind and status, from every worker's file."""
+    rows: dict[str, Counter[str]] = {kind: Counter() for kind in KINDS}
+    for path in run.out.glob("deliveries-*.csv"):
+        with path.open(encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                rows[row["kind"]][row["status"]] += 1
+    return rows
+
+
+def test_headless_run_without_url_accounts_for_every_delivery(run_load: Callable[..., Run]) -> None:
+    """No URL: the bundled backend is started; every expected delivery is delivered and logged."""
+    run = run_load(*FAST, "--users", "12", "--spawn-rate", "6", "--sockets-per-user", "2",
+                   "--workers", "0", "--slo", "status.p99<5s", *MIX)
+    assert run.code == 0, run.stderr
+    summary = run.summary
+    for name in ("summary.json", "histograms.json", "config.json", "deliveries-local.csv",
+                 "locust_stats.csv", "worker-local.json"):
+        assert (run.out / name).exists(), name
+    assert summary["validity"]["valid"] and summary["target"]["ok"]
+    rows = _accounted(run)
+    for kind in KINDS:
+        k = summary["kinds"][kind]
+        assert k["events"] > 0, kind
+        assert k["expected"] > 0, kind
+        assert k["lost"] == 0 and k["duplicates"] == 0, (kind, k)
+        assert k["delivered"] == k["expected"], kind
+        copies = k["delivered"] + k["optional"]
+        assert k["latency_ms"]["actual"]["count"] == copies, kind
+        assert k["latency_ms"]["scheduled"]["count"] == copies, kind
+        assert rows[kind]["delivered"] + rows[kind]["late"] == copies, kind
+        assert rows[kind]["lost"] == 0, kind
+    assert summary["kinds"]["status"]["latency_ms"]["scheduled"]["p99"] >= \
+        summary["kinds"]["status"]["latency_ms"]["actual"]["p50"]
+    assert summary["run"]["peak_sockets"] == 2 * summary["run"]["peak_users"]
+    assert summary["series"] and summary["series"][-1]["t"] > 0
+    assert summary["slo"][0]["ok"] is True
+    hists = json.loads((run.out / "histograms.json").read_text(encoding="utf-8"))
+    assert set(hists["histograms"]) == set(KINDS)
+    assert "fanout" in (run.out / "locust_stats.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "verdict"),
+    [
+        (["--slo", "status.p99<1us"], 1, "slo-broken"),
+        (["--max-lag", "1us"], 2, "invalid"),
+    ],
+    ids=["unmeetable-slo-exits-1", "saturated-generator-exits-2"],
+)
+def test_verdicts(run_load: Callable[..., Run], reference_url: str, extra: list[str], code: int,
+                  verdict: str) -> None:
+    """An unmeetable objective exits 1; a generator over its lag limit exits 2 (invalid)."""
+    run = run_load(reference_url, *FAST, "--users", "6", "--spawn-rate", "6", "--workers", "0",
+                   *extra)
+    assert run.code == code, run.stderr
+    assert run.summary["verdict"] == verdict
+
+
+def test_master_and_two_workers_merge_to_the_sum_of_workers(
+    run_load: Callable[..., Run], reference_url: str
+) -> None:
+    """Merged counts equal the sum of what each worker counted itself; receipts cross workers."""
+    run = run_load(reference_url, *FAST, "--users", "12", "--spawn-rate", "6", "--workers", "2",
+                   *MIX)
+    assert run.code == 0, run.stderr
+    summary = run.summary
+    own = [json.loads((run.out / f"worker-w{i}.json").read_text(encoding="utf-8")) for i in (1, 2)]
+    for kind in KINDS:
+        for field, merged in summary["kinds"][kind].items():
+            if isinstance(merged, int):
+                assert merged == sum(w["kinds"][kind][field] for w in own), (kind, field)
+        assert summary["kinds"][kind]["lost"] == 0, kind
+    assert all(w["kinds"]["status"]["delivered"] > 0 for w in own)
+    assert summary["run"]["workers"] == 2
+    assert sorted(summary["workers"]) == ["w1", "w2"]
+
+
+def test_dropped_relays_show_as_lost(run_load: Callable[..., Run],
+                                     broken_server: Callable[..., str]) -> None:
+    """A server that drops a quarter of status relays: about a quarter of them are lost."""
+    url = broken_server("--drop", "0.25")
+    run = run_load(url, *FAST, "--users", "10", "--spawn-rate", "10", "--workers", "0",
+                   "--slo", "status.delivered>=99%")
+    assert run.code == 1, run.stderr
+    status = run.summary["kinds"]["status"]
+    assert status["expected"] > 100
+    assert 0.12 < status["lost"] / status["expected"] < 0.4
+    assert status["lost"] + status["delivered"] == status["expected"]
+    assert run.summary["kinds"]["join"]["lost"] == 0
+    assert _accounted(run)["status"]["lost"] == status["lost"]
+
+
+def test_delayed_fanout_shows_in_percentiles(run_load: Callable[..., Run],
+                                             broken_server: Callable[..., str]) -> None:
+    """A server that holds every relay for 80 ms: the median latency is at least 80 ms."""
+    url = broken_server("--delay", "0.08")
+    run = run_load(url, *FAST, "--users", "8", "--spawn-rate", "8", "--workers", "0",
+                   "--chats-per-minute", "60")
+    assert run.code == 0, run.stderr
+    for kind in ("status", "chat", "join"):
+        latency = run.summary["kinds"][kind]["latency_ms"]["actual"]
+        assert 80 <= latency["p50"] < 200, (kind, latency)
