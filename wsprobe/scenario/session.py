@@ -25,6 +25,7 @@ import contextvars
 import enum
 import itertools
 import json
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -105,6 +106,11 @@ def _with(url: str, path: str | None, query: Mapping[str, Any] | None) -> str:
         pairs += [(str(k), str(v)) for k, v in query.items()]
     return urlunsplit((parts.scheme, parts.netloc, path if path is not None else parts.path,
                        urlencode(pairs), parts.fragment))
+
+
+def _tls(context: ssl.SSLContext | None, url: str) -> dict[str, Any]:
+    # websockets refuses an ssl argument for ws://; for wss:// without one it verifies normally
+    return {"ssl": context} if context is not None and url.startswith("wss:") else {}
 
 
 def _why(exc: BaseException) -> str:
@@ -191,7 +197,8 @@ class Socket:
                 additional_headers=Headers(list(options.headers)) if options.headers else None,
                 subprotocols=[Subprotocol(p) for p in options.subprotocols] or None,
                 open_timeout=options.open_timeout, ping_interval=None,
-                close_timeout=session.close_timeout, proxy=None, max_size=session.max_size)
+                close_timeout=session.close_timeout, proxy=None, max_size=session.max_size,
+                **_tls(session.ssl_context, options.url))
         except InvalidURI as exc:
             raise InputError(f"bad URL {options.url!r}: {exc}") from None
         except InvalidStatus as exc:
@@ -511,9 +518,10 @@ class Session:
         emit: Callable[[Event], None] | None = None, step_timeout: float = 5.0,
         open_timeout: float = 5.0, close_timeout: float = 2.0, quiet_period: float = 0.5,
         check_received: bool = True, check_sent: bool = False, max_size: int | None = 2**24,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.url = url
+        self.ssl_context = ssl_context  # for wss:// (a test CA, or no verification)
         self.schemas = schemas if schemas is not None else load_schemas()
         self.case = case or CaseRef("session")
         self.step_timeout = step_timeout
