@@ -4,7 +4,8 @@ Each runs on 127.0.0.1 port 0. ``MiniRelay`` speaks just enough of the protocol 
 a ``fault`` makes it break one rule: ``drop-relay`` (chat and signals never delivered),
 ``wrong-user`` (messages delivered to everyone but the receiver), ``stall`` (stops answering
 after the first registration), ``close`` (closes every socket with 1011 on the first chat
-message), ``refuse`` (HTTP 403 handshake), ``bad-frames`` (``recieve-message`` instead of
+message), ``refuse`` (HTTP 403 handshake), ``refuse-after-N`` (HTTP 503 once N connections were
+accepted), ``bad-frames`` (``recieve-message`` instead of
 ``receive-message``).
 """
 
@@ -12,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
@@ -93,11 +95,26 @@ def _refuse(connection: ServerConnection, request: Request) -> Response:
     return connection.respond(403, "forbidden\n")
 
 
+def _refuse_after(n: int) -> Callable[[ServerConnection, Request], Response | None]:
+    accepted = itertools.count(1)
+
+    def gate(connection: ServerConnection, request: Request) -> Response | None:
+        if next(accepted) > n:
+            return connection.respond(503, "no more connections\n")
+        return None
+
+    return gate
+
+
 @contextlib.asynccontextmanager
 async def mini_server(fault: str | None = None) -> AsyncIterator[str]:
     """Run a ``MiniRelay`` on a free loopback port; yields its ``ws://`` URL."""
     relay = MiniRelay(fault)
-    process_request = _refuse if fault == "refuse" else None
+    process_request: Callable[[ServerConnection, Request], Response | None] | None = None
+    if fault == "refuse":
+        process_request = _refuse
+    elif fault and fault.startswith("refuse-after-"):
+        process_request = _refuse_after(int(fault.rsplit("-", 1)[1]))
     async with serve(relay.handler, "127.0.0.1", 0, process_request=process_request,
                      ping_interval=None) as server:
         port = server.sockets[0].getsockname()[1]
