@@ -133,6 +133,7 @@ class _Event:
     sent: Sent | None = None
     firsts: dict[SocketId, int] = field(default_factory=dict)
     created: int = 0
+    early_duplicates: int = 0  # copies beyond the first, seen before the send record
 
 
 RecordLatency = Callable[[Kind, int, int], None]
@@ -210,6 +211,7 @@ class FanoutTracker:
         elif event.sent is not None:
             return  # the same send record twice (relayed back to its origin): ignore
         event.sent = sent
+        self.counts[sent.kind].duplicates += event.early_duplicates
         heapq.heappush(self._deadlines, (sent.t_send + self.loss_timeout, sent.key))
         for socket, t_recv in event.firsts.items():
             self._first_copy(sent, socket, t_recv)
@@ -226,7 +228,7 @@ class FanoutTracker:
             if sent is not None:
                 self.counts[sent.kind].duplicates += 1
             else:
-                self.unmatched += 1
+                event.early_duplicates += 1
             return
         firsts[socket] = t_recv
         if event.sent is not None:
@@ -305,7 +307,7 @@ class FanoutTracker:
         del self._events[event.key]
         sent = event.sent
         if sent is None:
-            self.unmatched += len(event.firsts)
+            self.unmatched += len(event.firsts) + event.early_duplicates
             return None
         counts = self.counts[sent.kind]
         firsts = event.firsts
