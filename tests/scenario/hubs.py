@@ -74,12 +74,13 @@ class NoChannel(Hub):
                      message: Message) -> list[Action]:
         actions = super().relay_signal(sock, user, message)
         out: list[Action] = []
-        for a in actions:
-            if isinstance(a, Send) and '"agora-signal"' in a.text:
-                frame = json.loads(a.text)
+        for action in actions:
+            if isinstance(action, Send) and '"agora-signal"' in action.text:
+                frame = json.loads(action.text)
                 frame["data"].pop("channel", None)
-                a = Send(a.to, json.dumps(frame))
-            out.append(a)
+                out.append(Send(action.to, json.dumps(frame)))
+            else:
+                out.append(action)
         return out
 
 

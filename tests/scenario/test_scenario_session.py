@@ -119,9 +119,9 @@ def test_closed_port_is_unreachable() -> None:
 def test_connect_options_reach_the_server(kwargs: dict[str, Any], status: int | None) -> None:
     """query (?token=) and Origin are sent with the handshake; refusals carry their status."""
     async def main() -> Refusal | None:
-        async with backend(token="s3cret", allowed_origins=("https://app.example",)) as url:
-            async with Session(url, schemas=SCHEMAS) as s:
-                return await s.actor("a").socket().connect(expect_refused=True, **kwargs)
+        async with backend(token="s3cret", allowed_origins=("https://app.example",)) as url, \
+                Session(url, schemas=SCHEMAS) as s:
+            return await s.actor("a").socket().connect(expect_refused=True, **kwargs)
 
     refusal = asyncio.run(main())
     assert (refusal.status if refusal else None) == status

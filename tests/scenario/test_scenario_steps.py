@@ -64,7 +64,7 @@ def test_expect_fails_on_dropped_relay() -> None:
 
 def test_expect_fails_on_wrong_user() -> None:
     """expect: a message delivered to the wrong user never reaches the receiver."""
-    code, step, location = only_failure(play(CHAT.replace("socket: \"*\"", "socket: web")
+    code, _step, location = only_failure(play(CHAT.replace("socket: \"*\"", "socket: web")
                                              .replace("sockets: [web, phone]", "sockets: [web]"),
                                              hub=hubs.WrongUser))
     assert (code, location) == (FindingCode.TIMEOUT, "test.yaml:15:5")
@@ -262,7 +262,7 @@ def test_stalled_server_times_out_at_the_step() -> None:
     started = time.monotonic()
     result = play(CHAT, fault="stall", step_timeout=0.3)
     assert time.monotonic() - started < 5
-    code, step, location = only_failure(result)
+    code, _step, location = only_failure(result)
     assert (code, location) == (FindingCode.TIMEOUT, "test.yaml:13:5")
     assert "within 0.3 s" in result.findings[0].title
 
