@@ -182,8 +182,11 @@ class SchemaSet:
         if fast.is_valid(message.envelope):
             return ()
         validator = self._validators[key]
-        errors = sorted(validator.iter_errors(message.envelope),
-                        key=jsonschema.exceptions.relevance)
+        try:
+            errors = sorted(validator.iter_errors(message.envelope),
+                            key=jsonschema.exceptions.relevance)
+        except RecursionError:  # a value nested hundreds deep: too deep to explain, not a crash
+            return (Problem("schema", "does not fit the schema (nested too deeply to explain)"),)
         # dict.fromkeys: one error per missing property repeats the whole `required` list
         return tuple(dict.fromkeys(_explain(errors)))
 
