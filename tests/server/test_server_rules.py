@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from wsprobe.server import ServerConfig
+from wsprobe.server import Hub, ServerConfig
 
 SIGNAL = {"action": "call-request", "targetId": "bob", "channel": "c-42", "callType": "video",
           "timestamp": 1764115200000, "sdp": {"v": 0, "lines": ["a", "b"]}}
@@ -37,6 +37,7 @@ def test_P1_get_users_lists_every_online_user_once_and_no_ghosts(serve):
         carol = await s.user("carol")
         frame = await alice.expect("get-users", lambda f: "carol" in f["data"])
         assert sorted(frame["data"]) == ["alice", "bob", "carol"]
+        await bob1.expect("get-users", lambda f: "carol" in f["data"])
         await carol.close()
         frame = await bob1.expect("get-users", lambda f: "carol" not in f["data"])
         assert sorted(frame["data"]) == ["alice", "bob"]
@@ -469,3 +470,39 @@ def test_X3_rate_limit(serve):
         assert 5 <= len(delivered) < 40
         assert len(delivered) + len(limited) == 40
     serve(scenario, ServerConfig(port=0, rate_limit=5))
+
+
+def test_R3_slow_reader_is_dropped_and_never_delays_others(serve):
+    """A client that stops reading under heavy traffic is dropped; others are served meanwhile."""
+    async def scenario(s) -> None:
+        alice = await s.user("alice")
+        bob = await s.user("bob")
+        sleeper = await s.user("sleeper")
+        await alice.expect("get-users", lambda f: "sleeper" in f["data"])
+        sleeper.conn.transport.pause_reading()
+        big = "z" * 60_000
+        for i in range(300):  # 18 MB for the sleeper: more than the kernel buffers hold
+            await alice.send(chat("sleeper", big, messageId=str(i)))
+            if i == 150:
+                await alice.send(chat("bob", "meanwhile"))
+                assert (await bob.expect("receive-message"))["data"]["text"] == "meanwhile"
+        frame = await alice.expect("get-users", lambda f: "sleeper" not in f["data"])
+        assert frame["data"] == ["alice", "bob"]
+    serve(scenario, ServerConfig(port=0, rate_limit=None, max_backlog=1024 * 1024))
+
+
+class _CrashingHub(Hub):
+    def relay_status(self, sock, user, message):
+        raise RuntimeError("bug in a subclass")
+
+
+def test_R1_a_hub_failure_is_logged_and_the_server_carries_on(serve, caplog):
+    """An exception inside the hub is logged; that socket and the others keep working."""
+    async def scenario(s) -> None:
+        alice = await s.user("alice")
+        bob = await s.user("bob")
+        await alice.send({"type": "user-status-update", "data": {"userId": "alice", "status": "away"}})
+        await alice.send(chat("bob", "still here"))
+        assert (await bob.expect("receive-message"))["data"]["text"] == "still here"
+    serve(scenario, hub_factory=_CrashingHub)
+    assert "bug in a subclass" in caplog.text

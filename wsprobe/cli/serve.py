@@ -43,12 +43,16 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--certfile", type=_FILE, default=None, help="PEM certificate chain: serve wss://.")
 @click.option("--keyfile", type=_FILE, default=None,
               help="PEM private key, if not in --certfile.")
+@click.option("--max-backlog", type=click.IntRange(min=0), default=8 * 1024 * 1024,
+              show_default=True,
+              help="Disconnect a client that lets this many bytes pile up unsent (it reads too "
+                   "slowly). 0 disables.")
 @click.option("-v", "--verbose", count=True, help="Log every connection (-v) and more (-vv).")
 @click.pass_context
 def command(ctx: click.Context, *, host: str, port: int, path: str,
             allowed_origins: tuple[str, ...], token: str | None, max_size: int,
             rate_limit: float, ping_interval: float, certfile: Path | None,
-            keyfile: Path | None, verbose: int) -> None:
+            keyfile: Path | None, max_backlog: int, verbose: int) -> None:
     """Run the reference /ws/ws backend; print its URL alone on one line of stdout when ready.
 
     Logs go to stderr. SIGINT or SIGTERM closes every socket (1001) and exits 0.
@@ -60,12 +64,16 @@ def command(ctx: click.Context, *, host: str, port: int, path: str,
             host=host, port=port, path=path, allowed_origins=allowed_origins, token=token,
             max_size=max_size, rate_limit=rate_limit or None,
             ping_interval=ping_interval or None, certfile=certfile, keyfile=keyfile,
+            max_backlog=max_backlog,
         )
     except ValueError as exc:
         raise InputError(f"wsprobe serve: {exc}") from None
     logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         level=logging.DEBUG if verbose > 1 else logging.INFO)
     logging.getLogger("websockets").setLevel(logging.INFO if verbose else logging.WARNING)
+    # asyncio warns once per write to a socket whose peer just vanished; the close follows
+    logging.getLogger("asyncio").addFilter(
+        lambda record: verbose > 0 or not record.getMessage().startswith("socket.send() raised"))
     asyncio.run(_serve(config))
     ctx.exit(0)
 

@@ -13,7 +13,7 @@ import hmac
 import itertools
 import logging
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -95,23 +95,35 @@ class _Pump:
             del self.connections[sock]
             await self.apply(self._call(self.hub.close, sock))
 
-    def _call(self, verb: object, *args: object) -> list[Action]:
+    def _call(self, verb: Callable[..., list[Action]], *args: object) -> list[Action]:
         try:
-            return verb(*args)  # type: ignore[operator, no-any-return]  # one of the hub's verbs
+            return verb(*args)
         except Exception:
             log.exception("hub failed on %s%r; carrying on", getattr(verb, "__name__", verb), args)
             return []
 
     async def apply(self, actions: list[Action]) -> None:
         """Carry out the hub's actions in order: sends without waiting, then closes."""
+        limit = self.config.max_backlog
         for action in actions:
             if isinstance(action, Send):
                 conns = self.connections
-                broadcast([conns[s] for s in action.to if s in conns], action.text)
+                targets = [conns[s] for s in action.to if s in conns]
+                broadcast(targets, action.text)
+                if limit:
+                    for target in targets:
+                        if target.transport.get_write_buffer_size() > limit:
+                            self._drop_slow(target)
             elif isinstance(action, Close):
                 connection = self.connections.get(action.sock)
                 if connection is not None:
                     await connection.close(action.code, action.reason)
+
+    def _drop_slow(self, connection: ServerConnection) -> None:
+        """A client that reads so slowly that its backlog exceeds the limit is disconnected."""
+        log.warning("dropping %s: more than %d bytes waiting to be sent",
+                    connection.remote_address, self.config.max_backlog)
+        connection.transport.abort()
 
 
 def ssl_context(config: ServerConfig) -> ssl.SSLContext | None:

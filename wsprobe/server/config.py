@@ -23,6 +23,8 @@ class ServerConfig:
     seconds' worth. ``ping_interval`` ``None`` disables keepalive pings; a client that does not
     answer within two intervals is closed (and gone at most one interval later).
     ``certfile`` (and ``keyfile`` unless the key is in ``certfile``) serve ``wss://``.
+    ``max_backlog`` bytes waiting to be sent to one client (it reads too slowly) disconnect it
+    (0: never), so that fan-out without backpressure cannot exhaust memory.
     """
 
     host: str = "127.0.0.1"
@@ -35,6 +37,7 @@ class ServerConfig:
     ping_interval: float | None = 30.0
     certfile: Path | None = None
     keyfile: Path | None = None
+    max_backlog: int = 8 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/"):
@@ -63,7 +66,8 @@ class ServerConfig:
         args = ["--host", self.host, "--port", str(self.port), "--path", self.path,
                 "--max-size", str(self.max_size),
                 "--rate-limit", str(self.rate_limit or 0),
-                "--ping-interval", str(self.ping_interval or 0)]
+                "--ping-interval", str(self.ping_interval or 0),
+                "--max-backlog", str(self.max_backlog)]
         for origin in self.allowed_origins:
             args += ["--allowed-origin", origin]
         if self.token is not None:
