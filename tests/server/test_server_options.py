@@ -20,7 +20,7 @@ from websockets.sync.client import connect as sync_connect
 
 import wsprobe.server
 from wsprobe.errors import InputError
-from wsprobe.server import BackgroundServer, ServerConfig, running, spawn
+from wsprobe.server import BackgroundServer, ServerConfig, ServerStartError, running, spawn
 
 URL_LINE = re.compile(r"^ws://127\.0\.0\.1:\d+/ws/ws$")
 
@@ -211,3 +211,11 @@ def test_async_running_in_callers_loop():
             assert json.loads(await asyncio.wait_for(ws.recv(), 2))["data"] == ["alice"]
             assert server.hub.online() == ("alice",)
     asyncio.run(main())
+
+
+def test_spawn_reports_a_server_that_cannot_start(tmp_path):
+    """spawn() raises ServerStartError carrying the server's own message."""
+    bogus = tmp_path / "bogus.pem"
+    bogus.write_text("x")
+    with pytest.raises(ServerStartError, match="cannot use certificate"):
+        spawn(ServerConfig(port=0, certfile=bogus))

@@ -28,6 +28,7 @@ class ServerProcess:
         self.process = process
         self.url = url
         self._stderr = stderr
+        self._log: str | None = None
 
     @property
     def pid(self) -> int:
@@ -35,7 +36,9 @@ class ServerProcess:
         return self.process.pid
 
     def log(self) -> str:
-        """What the server wrote to stderr so far."""
+        """What the server wrote to stderr (so far, or in all once stopped)."""
+        if self._log is not None:
+            return self._log
         self._stderr.seek(0)
         return self._stderr.read().decode("utf-8", "replace")
 
@@ -48,6 +51,9 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._log is None:
+            self._log = self.log()
+            self._stderr.close()
         if self.process.stdout is not None:
             self.process.stdout.close()
         return self.process.returncode
@@ -58,7 +64,6 @@ class ServerProcess:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
-        self._stderr.close()
 
 
 def spawn(config: ServerConfig | None = None, *, timeout: float = 15.0,
@@ -84,7 +89,6 @@ def spawn(config: ServerConfig | None = None, *, timeout: float = 15.0,
         started = ServerProcess(process, url, stderr)
         code = started.stop()
         log = started.log().strip()
-        stderr.close()
         why = "exited with code " + str(code) if line else f"printed no URL within {timeout} s"
         raise ServerStartError(f"wsprobe serve {why}" + (f":\n{log}" if log else ""))
     return ServerProcess(process, url, stderr)
