@@ -23,12 +23,14 @@ import pytest
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr  # the type pytest.Item.repr_failure returns
 
+    from wsprobe.core import SchemaSet
     from wsprobe.scenario.runner import CaseResult
     from wsprobe.server import BackgroundServer
 
 __all__ = ["ScenarioFailed", "ScenarioFile", "ScenarioItem"]
 
 _SERVER: pytest.StashKey[BackgroundServer] = pytest.StashKey()
+_SCHEMAS: pytest.StashKey[SchemaSet] = pytest.StashKey()
 _PATTERNS = ["scenario_*.yaml", "*.wsprobe.yaml"]
 
 
@@ -55,6 +57,15 @@ def _bundled_url(config: pytest.Config) -> str:
         server.start()
         config.stash[_SERVER] = server
     return server.url
+
+
+def _schemas(config: pytest.Config) -> SchemaSet:
+    schemas = config.stash.get(_SCHEMAS, None)
+    if schemas is None:
+        from wsprobe.core import load_schemas
+
+        schemas = config.stash[_SCHEMAS] = load_schemas()
+    return schemas
 
 
 def _url(config: pytest.Config) -> str:
@@ -126,10 +137,13 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         """Load (checked first), play, fail on any failure finding or error."""
+        from wsprobe.scenario.loader import load_scenario
         from wsprobe.scenario.runner import run_scenario
 
         config = self.config
-        result = run_scenario(self.path, _url(config),
+        schemas = _schemas(config)
+        scenario = load_scenario(self.path, schemas=schemas)  # checked before a server starts
+        result = run_scenario(scenario, _url(config), schemas=schemas,
                               heartbeat=config.getoption("wsprobe_heartbeat"),
                               step_timeout=config.getoption("wsprobe_step_timeout"))
         if not result.passed:

@@ -13,7 +13,7 @@ import pytest
 from tests.scenario.servers import mini_server
 from wsprobe.core import SchemaSet, load_schemas
 from wsprobe.output import Recorder
-from wsprobe.scenario import CaseResult, Session, parse_scenario, run_scenarios_async
+from wsprobe.scenario import CaseResult, Scenario, Session, parse_scenario, run_scenarios_async
 from wsprobe.server import Hub, ServerConfig, running
 
 pytest_plugins = ["pytester"]
@@ -37,9 +37,15 @@ async def backend(hub: type[Hub] | None = None, fault: str | None = None,
 def play(text: str, *, hub: type[Hub] | None = None, fault: str | None = None,
          recorder: Recorder | None = None, **options: Any) -> CaseResult:
     """Play a YAML scenario (dedented) against a fresh backend; return its result."""
+    scenario = parse_scenario(textwrap.dedent(text), "test.yaml", schemas=SCHEMAS)
+    return play_scenario(scenario, hub, fault=fault, recorder=recorder, **options)
+
+
+def play_scenario(scenario: Scenario, hub: type[Hub] | None = None, *, fault: str | None = None,
+                  recorder: Recorder | None = None, **options: Any) -> CaseResult:
+    """Play a loaded scenario against a fresh backend; return its result."""
     options.setdefault("heartbeat", 0.05)
     options.setdefault("step_timeout", 0.5)
-    scenario = parse_scenario(textwrap.dedent(text), "test.yaml", schemas=SCHEMAS)
 
     async def main() -> CaseResult:
         async with backend(hub, fault) as url:

@@ -70,6 +70,8 @@ def describe_miss(matcher: Matcher, queued: Sequence[FrameRecord], limit: int = 
         shown = "; ".join(why for _, why in near[:3])
         more = f" (and {len(near) - 3} more)" if len(near) > 3 else ""
         parts.append(f"{len(near)} {matcher.type} that did not match: {shown}{more}")
+    elif matcher.type is not None and others:
+        parts.append(f"no {matcher.type} arrived")
     if others:
         kinds = Counter(f.type or "invalid frame" for f in others)
         parts.append("other frames: " + ", ".join(f"{n} {t}" for t, n in kinds.most_common()))
