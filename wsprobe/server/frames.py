@@ -43,4 +43,10 @@ def encode(mtype: str, data: Any, user_id: str | None = None) -> str:
     if user_id is not None:
         envelope["userId"] = user_id
     envelope["data"] = data
-    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (a client's "\ud800" escape): keep it escaped
+            text = json.dumps(envelope, ensure_ascii=True, separators=(",", ":"))
+    return text
