@@ -29,7 +29,7 @@ from wsprobe.scenario.findings import Finding, FindingCode, Severity
 from wsprobe.scenario.frames import ActorName, FrameRecord, SocketName
 from wsprobe.scenario.loader import ScenarioError, load_scenario, parse_scenario
 from wsprobe.scenario.model import Scenario
-from wsprobe.scenario.predicates import Predicate
+from wsprobe.scenario.predicates import FieldTest, Predicate
 from wsprobe.scenario.runner import (
     CaseBody,
     CaseResult,
@@ -56,6 +56,7 @@ __all__ = [
     "Emitter",
     "Event",
     "EventHandler",
+    "FieldTest",
     "Finding",
     "FindingCode",
     "FindingReported",

@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from wsprobe.errors import InputError
 from wsprobe.scenario.frames import FrameRecord
-from wsprobe.scenario.predicates import Predicate, PredicateError, compile_where
+from wsprobe.scenario.predicates import FieldTest, PredicateError, compile_where
 
-__all__ = ["Matcher", "Miss", "describe_miss"]
+__all__ = ["Matcher", "Miss", "Mode", "Where", "describe_miss"]
+
+Where = Mapping[str, Any] | Iterable[FieldTest]
+"""A ``where``: a mapping of field paths to values or operators, or prepared tests."""
+Mode = Literal["every", "any"]
+"""Whether every socket of an expectation must get the frames, or any one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,10 +24,10 @@ class Matcher:
     """A message type (``None``: any frame) and predicates that must all hold."""
 
     type: str | None
-    where: tuple[Predicate, ...] = ()
+    where: tuple[FieldTest, ...] = ()
 
     @classmethod
-    def build(cls, type: str | None, where: Mapping[str, Any] | Iterable[Any] = ()) -> Matcher:
+    def build(cls, type: str | None, where: Where = ()) -> Matcher:
         """From a ``where`` mapping or prepared predicates; a bad one is an :class:`InputError`."""
         try:
             return cls(type, compile_where(where))

@@ -12,10 +12,10 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-__all__ = ["MISSING", "OPERATORS", "Predicate", "PredicateError", "compile_where", "lookup",
-           "split_path"]
+__all__ = ["MISSING", "OPERATORS", "FieldTest", "Predicate", "PredicateError", "compile_where",
+           "lookup", "split_path"]
 
 
 class _Missing:
@@ -116,6 +116,20 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+class FieldTest(Protocol):
+    """The plug-in point of ``where``: anything with these three methods can be passed in a
+    sequence instead of a mapping (``wsprobe verify`` adds its own, e.g. "lists these users")."""
+
+    def test(self, envelope: Any) -> bool:
+        """Whether the message envelope satisfies the test."""
+
+    def describe(self) -> str:
+        """The test in words: ``data.status in ["online"]``."""
+
+    def explain(self, envelope: Any) -> str:
+        """Why an envelope fails it, with the value seen."""
+
+
 @dataclass(frozen=True, slots=True)
 class Predicate:
     """``path op operand``: one test on one field of a message envelope."""
@@ -164,11 +178,11 @@ class Predicate:
         return f"{self.path} is {_short(actual)}, expected {self.describe()}"
 
 
-def compile_where(where: Mapping[str, Any] | Iterable[Predicate]) -> tuple[Predicate, ...]:
-    """Build predicates from a ``where`` mapping (or pass prepared ones through)."""
+def compile_where(where: Mapping[str, Any] | Iterable[FieldTest]) -> tuple[FieldTest, ...]:
+    """Build predicates from a ``where`` mapping (or pass prepared tests through)."""
     if not isinstance(where, Mapping):
         return tuple(where)
-    out: list[Predicate] = []
+    out: list[FieldTest] = []
     for path, spec in where.items():
         if isinstance(spec, Mapping):
             if not spec:

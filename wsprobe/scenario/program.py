@@ -27,7 +27,14 @@ from wsprobe.scenario.model import (
     Wait,
     WhereSpec,
 )
-from wsprobe.scenario.predicates import MISSING, Predicate, PredicateError, lookup, split_path
+from wsprobe.scenario.predicates import (
+    MISSING,
+    FieldTest,
+    Predicate,
+    PredicateError,
+    lookup,
+    split_path,
+)
 from wsprobe.scenario.session import Session, Socket, SocketState, StepFailed
 from wsprobe.scenario.templates import TemplateContext, TemplateError
 
@@ -237,8 +244,8 @@ class _Player:
             raise InputError(f"{actor} has no connected socket to expect on")
         return live
 
-    def predicates(self, step: Step, where: Sequence[WhereSpec]) -> list[Predicate]:
-        out = []
+    def predicates(self, step: Step, where: Sequence[WhereSpec]) -> list[FieldTest]:
+        out: list[FieldTest] = []
         for spec in where:
             try:
                 out.append(Predicate.build(spec.path, spec.op, self.render(spec.operand, step)))
