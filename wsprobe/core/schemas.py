@@ -179,8 +179,11 @@ class SchemaSet:
         fast = self._fast.get(key)
         if fast is None:
             return (self._unknown(message),)
-        if fast.is_valid(message.envelope):
-            return ()
+        try:
+            if fast.is_valid(message.envelope):
+                return ()
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON): jsonschema-rs needs UTF-8
+            pass
         validator = self._validators[key]
         try:
             errors = sorted(validator.iter_errors(message.envelope),
