@@ -48,3 +48,12 @@ def test_core_check_never_raises(frame: str) -> None:
     """SchemaSet.check answers a problem for a frame Python's json and jsonschema cannot take."""
     decoded = load_schemas().check(frame, Direction.CLIENT, 0.0)
     assert decoded.problems
+
+
+@pytest.mark.parametrize(("frame", "ok"), [
+    ('{"type":"user-status-update","data":{"userId":"\\ud800","status":"away"}}', True),
+    ('{"type":"user-status-update","data":{"userId":"\\ud800","status":"\\ud800"}}', False),
+], ids=["valid", "invalid"])
+def test_core_check_takes_lone_surrogates(frame: str, ok: bool) -> None:
+    """A lone surrogate escape (valid JSON) is validated, not a UnicodeEncodeError."""
+    assert load_schemas().check(frame, Direction.CLIENT, 0.0).ok is ok

@@ -129,7 +129,8 @@ def _coverage() -> tuple[FuzzCase, ...]:
         _case(g, "fragmented message never finished", Expect.INVALID,
               WireFrame(OP_TEXT, _SAMPLE[:_HALF], fin=False)),
         _case(g, "binary continued as text", Expect.INVALID,
-              WireFrame(OP_BINARY, _SAMPLE[:_HALF], fin=False), WireFrame(OP_CONT, _SAMPLE[_HALF:])),
+              WireFrame(OP_BINARY, _SAMPLE[:_HALF], fin=False),
+              WireFrame(OP_CONT, _SAMPLE[_HALF:])),
     ]
     g = "frames/control"
     out += [

@@ -139,7 +139,7 @@ def case_to_json(case: FuzzCase, *, finding: dict[str, Any] | None = None,
 
 
 def case_from_json(data: Any, source: str = "<case>") -> FuzzCase:
-    """Read a replay file's contents; a malformed file is an :class:`InputError` naming the field."""
+    """Read a replay file's contents; a malformed file is an :class:`InputError` naming a field."""
     def bad(where: str, what: str) -> InputError:
         return InputError(f"{source}: {where}: {what}")
 

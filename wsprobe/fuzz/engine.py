@@ -165,13 +165,13 @@ class Fuzzer:
             self.cases += 1
         obs = self.loop.run_until_complete(self.prober.run(case))
         findings = judge(obs, self.answer_timeout)
-        if obs.canary.state is not CanaryState.OK or obs.connect_error is not None:
-            if not self.loop.run_until_complete(self._recover()):
-                self._gone = (f"the server at {self.target.url} is down and did not come back; "
-                              "the run stopped")
-                if state is not None:
-                    self._record(state, findings, case)
-                raise _TargetGone
+        down = obs.canary.state is not CanaryState.OK or obs.connect_error is not None
+        if down and not self.loop.run_until_complete(self._recover()):
+            self._gone = (f"the server at {self.target.url} is down and did not come back; "
+                          "the run stopped")
+            if state is not None:
+                self._record(state, findings, case)
+            raise _TargetGone
         if state is not None:
             self._record(state, findings, case)
         return findings
@@ -309,7 +309,7 @@ class Fuzzer:
             pass
         except KeyboardInterrupt:
             interrupted = True
-        for group, ref in list(zip(self.groups, refs, strict=True))[index + 1:]:
+        for ref in refs[index + 1:]:
             self.emit(CaseStarted(time.time(), ref))
             self.emit(CaseFinished(time.time(), ref, Status.SKIPPED, 0.0,
                                    error=self._gone or ("interrupted" if interrupted else None)))
@@ -328,14 +328,14 @@ class Fuzzer:
             replay = self._save(case, finding, state.counts[code])
             count = state.counts[code]
             shrunk = code in state.shrunk or not case.label.startswith("generated")
-            title = finding.title + (f" ({count} cases)" if count > 1 else "")
+            title = finding.title + (f" (seen {count} times)" if count > 1 else "")
             detail = f"{finding.actual}\ncase ({case.label}):\n{case.describe()}"
             if replay is not None:
                 detail += f"\nreplay: wsprobe fuzz --replay {replay}"
-            finding = replace(finding, title=title, actual=detail, frames=_evidence(case),
-                              location=str(replay) if replay else None)
-            self.emit(FindingReported(time.time(), ref, finding))
-            out.append(FuzzFinding(finding, case, count, shrunk, replay))
+            reported = replace(finding, title=title, actual=detail, frames=_evidence(case),
+                               location=str(replay) if replay else None)
+            self.emit(FindingReported(time.time(), ref, reported))
+            out.append(FuzzFinding(reported, case, count, shrunk, replay))
         findings = tuple(f.finding for f in out)
         status = status_of(findings)
         if self._gone and not findings:

@@ -118,7 +118,8 @@ def _minimal(node: Any, path: Path) -> Any:
     for part in [node, *(node.get("allOf") or ()), *(node.get("anyOf") or ())[:1],
                  *(node.get("oneOf") or ())[:1]]:
         if isinstance(part, dict):
-            props.update(part.get("properties") or {})
+            for name, sub in (part.get("properties") or {}).items():
+                props.setdefault(name, sub)  # the type's own definition wins over the envelope's
             required += [r for r in part.get("required") or () if r not in required]
     if "object" in kinds or props or required:
         return {name: _minimal(props.get(name, {}), (*path, name)) for name in required}

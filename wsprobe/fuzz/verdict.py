@@ -57,7 +57,7 @@ class Observation:
     notes: tuple[str, ...] = field(default=())
 
 
-def _finding(obs: Observation, code: str, title: str, severity: Severity, rule: str,
+def _finding(obs: Observation, code: str, title: str, severity: Severity, rule: str,  # noqa: PLR0917  # one call per finding kind reads best positionally
              expected: str, actual: str) -> Finding:
     return Finding(title=title, code=code, expected=expected, actual=actual, severity=severity,
                    rule=rule, step=f"{obs.case.group}: {obs.case.label}", actor="fuzz")
