@@ -6,15 +6,18 @@ come from the server's fault, not from the scenario.
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 import time
 
 import pytest
 
 from tests.scenario import hubs
-from wsprobe.scenario import CaseResult, FindingCode, Severity, Status
-from wsprobe.server import Hub
+from wsprobe.scenario import CaseResult, FindingCode, Severity, Status, parse_scenario, run_scenario
+from wsprobe.server import Hub, ServerConfig, spawn
 
-from .conftest import play
+from .conftest import SCHEMAS, play
 
 SETUP = """\
 vars: {alice: "alice-${run_id}", bob: "bob-${run_id}", carol: "carol-${run_id}"}
@@ -310,3 +313,32 @@ def test_warning_severity_goes_on() -> None:
     (finding,) = result.findings
     assert finding.severity is Severity.WARNING
     assert result.passed
+
+
+def test_server_crash_mid_run_is_a_finding_at_that_step() -> None:
+    """A backend process killed mid-scenario: a 'closed' finding at the next step that needs
+    the socket, naming the step during which it happened; then teardown runs, no hang."""
+    text = SETUP + "  - wait: 1.5s\n  - expect: {actor: bob, type: receive-message}\n" \
+                   "teardown:\n  - close: alice\n"
+    scenario = parse_scenario(text, "test.yaml", schemas=SCHEMAS)
+    with spawn(ServerConfig(port=0)) as server:
+        killer = threading.Timer(0.8, os.kill, (server.pid, signal.SIGKILL))
+        killer.start()
+        started = time.monotonic()
+        result = run_scenario(scenario, server.url, schemas=SCHEMAS, step_timeout=2.0)
+        killer.join()
+    assert time.monotonic() - started < 10
+    assert result.status is Status.FAILED
+    first = result.findings[0]
+    assert first.code == FindingCode.CLOSED
+    assert first.location == "test.yaml:15:5"  # bob's expect
+    assert "1006 (no close frame) during step 8 " in first.title  # the wait
+
+
+def test_invalid_sent_frame_is_a_warning() -> None:
+    """A templated frame that breaks the client schema is a warning, not a failure."""
+    text = SETUP + "  - send: {actor: alice, frame: {type: send-message, data: {receiverId: x}}}\n"
+    result = play(text)
+    assert result.status is Status.WARNING
+    (finding,) = result.findings
+    assert finding.code == FindingCode.INVALID_FRAME and "'text' is required" in finding.title
