@@ -172,11 +172,11 @@ def _print_summary(out: Path) -> None:
 @click.option("--heartbeat", callback=_duration, default=None,
               help="Interval of the online status heartbeat (default 30s; 0 disables).")
 @click.option("--focus-flips-per-minute", type=click.FloatRange(min=0), default=None,
-              help="away/online flips per user per minute (default 0).")
+              help="away/online flips per user per minute (default 0.5).")
 @click.option("--chats-per-minute", type=click.FloatRange(min=0), default=None,
-              help="Chat messages per user per minute to online users (default 0).")
+              help="Chat messages per user per minute to online users (default 1).")
 @click.option("--calls-per-minute", type=click.FloatRange(min=0), default=None,
-              help="Calls placed per user per minute (default 0).")
+              help="Calls placed per user per minute (default 0.2).")
 @click.option("--session", callback=_duration, default=None,
               help="Leave after this long and rejoin as a new user (default: stay).")
 @click.option("--late-after", callback=_duration, default=None,

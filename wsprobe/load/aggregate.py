@@ -49,6 +49,7 @@ class _Bucket:
     users: dict[str, int] = field(default_factory=dict)
     sockets: dict[str, int] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
+    lag: dict[str, float] = field(default_factory=dict)
 
 
 class Aggregator:
@@ -107,10 +108,15 @@ class Aggregator:
         if bucket is None:
             bucket = self._buckets[index] = _Bucket()
         bucket.hists.add_encoded({k: v for k, v in report["hists"].items() if "/actual" in k})
+        for name, other in self.nodes.items():  # a node whose report fell in a neighbour bucket
+            bucket.users.setdefault(name, other.users)
+            bucket.sockets.setdefault(name, other.sockets)
         bucket.users[state.node] = report["users"]
         bucket.sockets[state.node] = report["sockets"]
         if monitor.get("cpu") is not None:
             bucket.cpu[state.node] = monitor["cpu"]
+        if monitor.get("lag_p99_us") is not None:
+            bucket.lag[state.node] = monitor["lag_p99_us"] / 1000
 
         events = self._events
         for key, kind_name, t_send, last, expected, delivered in report["events"]:
@@ -154,6 +160,7 @@ class Aggregator:
                 "sockets": sum(bucket.sockets.values()),
                 "workers": len(bucket.users),
                 "cpu_max": round(max(bucket.cpu.values()), 3) if bucket.cpu else None,
+                "lag_p99_max_ms": round(max(bucket.lag.values()), 3) if bucket.lag else None,
                 "kinds": kinds,
             }
         )

@@ -42,10 +42,10 @@ class UserKind:
     sockets: int = 1
     connect_wait: float = 0.1
     heartbeat: float = 30.0
-    focus_flips_per_min: float = 0.0
+    focus_flips_per_min: float = 0.5
     away_for: float = 5.0
-    chats_per_min: float = 0.0
-    calls_per_min: float = 0.0
+    chats_per_min: float = 1.0
+    calls_per_min: float = 0.2
     call_accept: float = 0.8
     call_answer_after: float = 0.5
     call_duration: float = 5.0

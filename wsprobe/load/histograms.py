@@ -6,6 +6,8 @@ form, the same one Java/C/Go HdrHistogram read); the master adds them into run t
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -19,6 +21,7 @@ __all__ = [
     "PERCENTILES",
     "SERIES",
     "KindHistograms",
+    "clear",
     "new_histogram",
     "percentiles_ms",
     "values_at",
@@ -83,6 +86,17 @@ def _mean(hist: HdrHistogram) -> float:
     return float((_counts(hist) * median).sum() / hist.get_total_count())
 
 
+def clear(hist: HdrHistogram) -> None:
+    """``hist.reset()`` without hdrh's Python loop over every counter (one memset instead)."""
+    if hist.total_count:
+        ctypes.memset(ctypes.addressof(hist.counts), 0, ctypes.sizeof(hist.counts))
+        hist.total_count = 0
+        hist.min_value = sys.maxsize
+        hist.max_value = 0
+        hist.start_time_stamp_msec = sys.maxsize
+        hist.end_time_stamp_msec = 0
+
+
 def percentiles_ms(hist: HdrHistogram) -> dict[str, float | int | None]:
     """count, p50, p90, p99, p99.9, max and mean in milliseconds (``None`` when empty)."""
     count = hist.get_total_count()
@@ -129,7 +143,7 @@ class KindHistograms:
     def reset(self) -> None:
         """Empty every histogram (after shipping an interval)."""
         for hist in self.hists.values():
-            hist.reset()
+            clear(hist)
 
     def add_encoded(self, encoded: Mapping[str, str]) -> None:
         """Add histograms produced by :meth:`encode` (any process, any order)."""

@@ -12,7 +12,7 @@ import time
 import gevent
 from hdrh.histogram import HdrHistogram
 
-from wsprobe.load.histograms import new_histogram, values_at
+from wsprobe.load.histograms import clear, new_histogram, values_at
 
 __all__ = ["Monitor"]
 
@@ -57,5 +57,5 @@ class Monitor:
             "lag_max_us": lag.get_max_value() if lag.get_total_count() else None,
             "lag": lag.encode().decode("ascii") if lag.get_total_count() else None,
         }
-        lag.reset()
+        clear(lag)
         return out

@@ -55,7 +55,7 @@ class _Socket:
         self.probe = user.probe
         self.sid = SocketId(user.probe.new_socket_id())
         self.primary = primary
-        self.known: set[str] | None = None
+        self.known: set[object] | None = None
         self.client = WebSocketClient(user.probe.config.url, on_text=self.on_text)
         self.greenlet: gevent.Greenlet | None = None
 
@@ -97,29 +97,30 @@ class _Socket:
                 probe.protocol_errors += 1
 
     def users(self, body: object, t: int) -> None:
-        if not isinstance(body, list):
+        """A ``get-users``: who appeared (joins) and who vanished (leaves) since the last one."""
+        if type(body) is not list:
             self.probe.protocol_errors += 1
             return
-        prefix = self.probe.prefix
-        ids = {
-            u if isinstance(u, str) else str(u.get("userId")) if isinstance(u, dict) else ""
-            for u in body
-        }
-        ids = {u for u in ids if u.startswith(prefix)}
+        try:
+            ids = set(body)  # the common case: strings only; one C call
+        except TypeError:  # objects {"userId": ...}
+            ids = {u.get("userId") if isinstance(u, dict) else u for u in body}
         before = self.known
         self.known = ids
         if before is None:  # the answer to our own registration
             self.probe.tracker.socket_registered(self.sid, t)
         else:
             received = self.probe.tracker.received
+            prefix = self.probe.prefix
             sid = self.sid
             for uid in ids - before:
-                received(f"j|{uid}", sid, t)
+                if type(uid) is str and uid.startswith(prefix):
+                    received(f"j|{uid}", sid, t)
             for uid in before - ids:
-                received(f"l|{uid}", sid, t)
+                if type(uid) is str and uid.startswith(prefix):
+                    received(f"l|{uid}", sid, t)
         if self.primary:
-            me = self.user.uid
-            self.user.online = [u for u in ids if u != me]
+            self.user.online = ids
 
     def run(self) -> None:
         try:
@@ -140,7 +141,7 @@ class _Session:
         self.rng = rng
         self.uid = probe.new_user_id()
         self.sockets: list[_Socket] = []
-        self.online: list[str] = []
+        self.online: set[object] = set()  # ids in the latest get-users (shared, not copied)
         self.status = "online"
         self.schedule: list[tuple[int, int, Action]] = []
         self.wake = Event()
@@ -275,11 +276,17 @@ class _Session:
         self.send_status("online", t_sched)
         self.after_exp(t_sched, self.kind.focus_flips_per_min, self.blur)
 
+    def peer(self) -> str | None:
+        """A random other online wsprobe user, if any."""
+        prefix, me = self.probe.prefix, self.uid
+        peers = [u for u in self.online if type(u) is str and u != me and u.startswith(prefix)]
+        return self.rng.choice(peers) if peers else None
+
     def chat(self, t_sched: int) -> None:
         self.after_exp(t_sched, self.kind.chats_per_min, self.chat)
-        if not self.online:
+        target = self.peer()
+        if target is None:
             return
-        target = self.rng.choice(self.online)
         mid = f"{self.uid}.{next(self._seq)}"
         chat_id = "~".join(sorted((self.uid, target)))
         frame = _dumps(
@@ -312,9 +319,9 @@ class _Session:
 
     def call(self, t_sched: int) -> None:
         self.after_exp(t_sched, self.kind.calls_per_min, self.call)
-        if self.in_call or not self.online:
+        target = None if self.in_call else self.peer()
+        if target is None:
             return
-        target = self.rng.choice(self.online)
         self.in_call = True
         channel = f"call-{self.uid}-{next(self._seq)}"
         self.signal(t_sched, target, "call-request", channel=channel, callType="video")
