@@ -81,7 +81,7 @@ def build(ctx: click.Context, run_dirs: tuple[Path, ...], output: Path | None,
 @click.option("--markdown", "markdown_out", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write the table as Markdown to this file (for a PR comment).")
 @click.pass_context
-def compare(ctx: click.Context, base: Path, new: Path, tolerance: str, latency_floor: str,
+def compare(ctx: click.Context, *, base: Path, new: Path, tolerance: str, latency_floor: str,
             markdown_out: Path | None) -> None:
     """Compare run NEW against run BASE; exit 1 when a metric regressed past the tolerance."""
     tol = parse_percent(tolerance, option="--tolerance")

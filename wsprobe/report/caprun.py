@@ -19,8 +19,8 @@ __all__ = ["CapacityRun", "capacity_charts", "read_capacity_run"]
 
 _STEP_REQUIRED = ("repeat", "step", "users", "held", "kind", "p99_ms")
 # "status.p99<100ms" -> kind, percentile, threshold in ms
-_LATENCY_SLO = re.compile(r"^\s*(?P<kind>[\w-]+)\.(?P<p>p[\d.]+|max)\s*<=?\s*(?P<v>[\d.]+)\s*"
-                          r"(?P<unit>us|µs|ms|s)?\s*$")
+_LATENCY_SLO = re.compile(r"^\s*(?P<kind>[\w-]+)\.(?:(?:actual|scheduled)\.)?(?P<p>p[\d.]+|max)"
+                          r"\s*<=?\s*(?P<v>[\d.]+)\s*(?P<unit>us|µs|ms|s)?\s*$")
 _UNIT_MS = {"us": 0.001, "µs": 0.001, "ms": 1.0, "s": 1000.0, None: 1.0}
 
 
@@ -85,6 +85,11 @@ def capacity_curve(run: CapacityRun, chart_id: str) -> Chart:
     """p50 and p99 per step against users, every repeat, with the SLO line and the knee."""
     title = "Capacity curve: latency against users"
     steps = run.steps[run.steps["kind"] != ""]
+    slo_kinds = {kind for kind, _, _ in _latency_slos(run)}
+    if slo_kinds and "all" not in slo_kinds:
+        steps = steps[steps["kind"].isin(slo_kinds)]
+    elif "samples" in steps:
+        steps = steps[steps["samples"] >= 20]
     if steps.empty:
         return Chart(chart_id, title, None, "no steps measured (steps.csv is empty)")
     with figure(chart_id, size=(7.2, 3.6)) as (_, (ax,), out):
@@ -111,7 +116,8 @@ def capacity_curve(run: CapacityRun, chart_id: str) -> Chart:
                        label="capacity spread")
             ax.axvline(float(capacity["users"]), color="black", linewidth=1.2,
                        label=f"knee: {float(capacity['users']):g} users")
-        ax.set_xlabel("users (o held every SLO, x broke one)")
+        series = (run.summary.get("settings") or {}).get("latency_series", "scheduled")
+        ax.set_xlabel(f"users (o held every SLO, x broke one); latency from the {series} send")
         log_ms(ax)
         ax.legend(fontsize=7, loc="upper left")
     return Chart(chart_id, title, out[0])

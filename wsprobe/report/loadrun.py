@@ -79,7 +79,7 @@ class LoadRun:
     @property
     def duration_s(self) -> float | None:
         """How long the measurement lasted."""
-        value = self.info.get("measured_s", self.info.get("duration_s"))
+        value = self.info.get("duration_s")
         return float(value) if isinstance(value, int | float) else None
 
     @property

@@ -1,0 +1,204 @@
+"""The capacity search over real load runs: each proposed user count is one ``wsprobe load`` run
+(the load half's own launcher, users, summary and SLO evaluator), judged on its steady window.
+
+A step holds until every latency SLO's kind has enough samples in the window (1,000 for a p99):
+when a run ends short, the step is run again for longer (up to ``max_step`` seconds). The search
+stops early, and says why, when the target refuses connections (exit 3) or the load generator
+saturates (exit 2): neither says anything about the SLO.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wsprobe.capacity.result import CapacityResult, RepeatResult, StepRecord, write_result
+from wsprobe.capacity.search import Search, SearchPlan
+from wsprobe.capacity.window import Window, min_samples, read_window
+from wsprobe.errors import InputError
+from wsprobe.load.config import LoadConfig
+from wsprobe.load.launcher import Launch, launch
+from wsprobe.load.slo import Slo, evaluate, parse_slo
+
+__all__ = ["CapacityConfig", "StepDone", "run_capacity"]
+
+EXIT_OK, EXIT_BELOW, EXIT_INVALID, EXIT_TARGET = 0, 1, 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityConfig:
+    """A capacity search: the load every step runs (``load``; its ``users``, ``duration`` and
+    ``output`` are set per step), the SLOs, how to step, and how long to hold each step."""
+
+    load: LoadConfig
+    slos: tuple[str, ...]
+    plan: SearchPlan = field(default_factory=SearchPlan)
+    repeats: int = 3
+    hold: float = 5.0
+    settle: float = 1.0
+    max_step: float = 60.0
+    workers: int = 0
+    output: Path = Path("capacity")
+    min_samples: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.slos:
+            raise InputError("capacity needs at least one --slo to search against")
+        if self.repeats < 1:
+            raise InputError(f"--repeat must be at least 1, got {self.repeats}")
+        if self.hold <= 0 or self.max_step <= 0:
+            raise InputError("--hold and --max-step must be positive")
+
+    def parsed(self) -> tuple[Slo, ...]:
+        """The SLOs, parsed by the load half's parser."""
+        return tuple(parse_slo(text) for text in self.slos)
+
+
+@dataclass(frozen=True, slots=True)
+class StepDone:
+    """A step was measured (for progress output)."""
+
+    step: StepRecord
+    folder: Path
+    search_next: int | None
+
+
+OnStep = Callable[[StepDone], None]
+
+
+class _Stop(Exception):
+    def __init__(self, reason: str, code: int) -> None:
+        super().__init__(reason)
+        self.reason, self.code = reason, code
+
+
+def _verdict(config: CapacityConfig, slos: tuple[Slo, ...], window: Window
+             ) -> tuple[bool, tuple[str, ...]]:
+    results = evaluate(slos, window.kinds)
+    broken = tuple(f"{r.slo.text} (measured {r.measured})" for r in results if not r.ok)
+    return not broken, broken
+
+
+def _enough(slos: tuple[Slo, ...], window: Window, need: int) -> bool:
+    for slo in slos:
+        if slo.series == "ratio":
+            continue
+        scope = [k for k in window.kinds if slo.kind in ("all", k)]
+        counts = [window.samples(k) for k in scope if window.samples(k)]
+        if not counts or min(counts) < need:
+            return False
+    return True
+
+
+def _check_run(folder: Path, code: int) -> dict[str, Any]:
+    path = folder / "summary.json"
+    if not path.is_file():
+        raise _Stop(f"the load run wrote no {path} (exit {code})", EXIT_INVALID)
+    summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    target = summary.get("target", {})
+    if not target.get("ok", True):
+        raise _Stop(f"the target refused or broke connections at {summary['run']['users']} "
+                    f"users: {target.get('connect_failures')} failed connections, "
+                    f"{target.get('protocol_errors')} protocol errors ({folder})", EXIT_TARGET)
+    reasons = summary.get("validity", {}).get("reasons") or []
+    if reasons:
+        raise _Stop(f"invalid measurement at {summary['run']['users']} users, the load generator "
+                    f"is the bottleneck: {'; '.join(reasons)} ({folder})", EXIT_INVALID)
+    return summary
+
+
+def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: Path,
+             need: int) -> tuple[Window, bool, float]:
+    """Run ``users`` until the window holds ``need`` samples (or ``max_step``); returns the
+    window, whether it had enough samples, and the run's length."""
+    rate = config.load.spawn_rate
+    ramp = users / rate if rate > 0 else 0.0
+    hold = config.hold
+    while True:
+        duration = ramp + config.settle + hold
+        load = dataclasses.replace(config.load, users=users, duration=duration,
+                                   output=str(folder), raw=True, slos=config.slos)
+        code = launch(load, Launch(workers=config.workers), on_line=lambda line: None)
+        summary = _check_run(folder, code)
+        window = read_window(folder, summary, users=users, settle=config.settle)
+        enough = _enough(slos, window, need)
+        if enough or duration >= config.max_step:
+            return window, enough, duration
+        got = min((window.samples(k) for k in window.kinds if window.samples(k)), default=0)
+        per_s = got / window.length_s if window.length_s > 0 and got else 0.0
+        wanted = need / per_s * 1.3 if per_s else hold * 4
+        hold = min(max(wanted, hold * 1.5), config.max_step - ramp - config.settle)
+        if hold <= 0:
+            return window, False, duration
+
+
+def run_capacity(config: CapacityConfig, *, on_step: OnStep | None = None) -> CapacityResult:
+    """Search ``config.repeats`` times and write ``capacity.json`` and ``steps.csv``."""
+    slos = config.parsed()
+    need = config.min_samples or min_samples(slos)
+    series = next((s.series for s in slos if s.series in ("actual", "scheduled")), "scheduled")
+    started = time.time()
+    steps: list[StepRecord] = []
+    repeats: list[RepeatResult] = []
+    stopped: str | None = None
+    code = EXIT_OK
+    for repeat in range(1, config.repeats + 1):
+        search = Search(config.plan)
+        rates: dict[int, float] = {}
+        index = 0
+        try:
+            while (users := search.next_users()) is not None:
+                index += 1
+                folder = config.output / "steps" / f"r{repeat}-s{index:02d}-{users}u"
+                phase = search.phase.value
+                t0 = time.time()
+                window, enough, _ = _measure(config, slos, users, folder, need)
+                held, broken = _verdict(config, slos, window)
+                if not enough:
+                    broken = (*broken, f"fewer than {need} samples in the window")
+                    held = False
+                record = StepRecord(repeat, index, phase, users, t0, window.length_s,
+                                    window.deliveries_per_s, held, broken, enough,
+                                    window.stats(series))
+                steps.append(record)
+                rates[users] = window.deliveries_per_s
+                search.record(users, held)
+                if on_step is not None:
+                    on_step(StepDone(record, folder, search.next_users()))
+        except _Stop as stop:
+            stopped, code = stop.reason, stop.code
+        found = search.result()
+        repeats.append(RepeatResult(repeat, found.passing, found.failing,
+                                    rates.get(found.passing) if found.passing else None,
+                                    stopped))
+        if stopped:
+            break
+    result = CapacityResult(
+        target=config.load.url,
+        slos=config.slos,
+        repeats=tuple(repeats),
+        steps=tuple(steps),
+        started_at=started,
+        duration_s=time.time() - started,
+        exit_code=code if stopped else _exit_code(repeats),
+        stopped=stopped,
+        settings={"start": config.plan.start, "growth": config.plan.growth,
+                  "step": config.plan.step, "max_users": config.plan.max_users,
+                  "resolution": config.plan.resolution, "repeats": config.repeats,
+                  "hold_s": config.hold, "settle_s": config.settle,
+                  "max_step_s": config.max_step, "min_samples": need,
+                  "latency_series": series,
+                  "spawn_rate": config.load.spawn_rate, "workers": config.workers},
+    )
+    write_result(result, config.output)
+    return result
+
+
+def _exit_code(repeats: list[RepeatResult]) -> int:
+    """1 when some repeat found no user count that met every SLO (not even one user), else 0."""
+    return EXIT_BELOW if any(r.passing is None for r in repeats) else EXIT_OK
