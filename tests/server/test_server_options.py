@@ -194,6 +194,13 @@ def test_config_cli_args_round_trip():
     assert config.url(1234) == "ws://[::1]:1234/x"
 
 
+def test_defaults_free_port_in_python_fixed_port_on_the_cli():
+    """ServerConfig() picks a free port; `wsprobe serve` alone listens on 8765."""
+    from wsprobe.cli.serve import command
+    assert ServerConfig().port == 0
+    assert command.make_context("serve", []).params["port"] == 8765
+
+
 def test_public_api_is_pinned():
     """The package's public names are deliberate and sorted."""
     assert wsprobe.server.__all__ == sorted(wsprobe.server.__all__)

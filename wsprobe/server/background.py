@@ -22,7 +22,7 @@ class BackgroundServer:
 
     def __init__(self, config: ServerConfig | None = None, hub_factory: HubFactory = Hub, *,
                  start_timeout: float = 10.0) -> None:
-        self.config = config if config is not None else ServerConfig(port=0)
+        self.config = config if config is not None else ServerConfig()
         self.hub_factory = hub_factory
         self.start_timeout = start_timeout
         self._url: str | None = None

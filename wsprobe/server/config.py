@@ -9,16 +9,17 @@ from wsprobe.server.ratelimit import RateLimit
 
 __all__ = ["DEFAULT_PORT", "ServerConfig"]
 
-DEFAULT_PORT = 8765
+DEFAULT_PORT = 8765  #: ``wsprobe serve``'s port when none is given
 
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     """How ``wsprobe serve`` listens and what it enforces (see ``wsprobe serve --help``).
 
-    ``port`` 0 picks a free port. ``allowed_origins`` empty accepts any Origin; otherwise a
-    handshake whose Origin is not listed is refused with 403 (a client that sends no Origin, i.e.
-    not a browser, is accepted). ``token`` set requires ``?token=<token>`` (else 401).
+    ``port`` 0 (the default here; the CLI's is :data:`DEFAULT_PORT`) picks a free port.
+    ``allowed_origins`` empty accepts any Origin; otherwise a handshake whose Origin is not listed
+    is refused with 403 (a client that sends no Origin, i.e. not a browser, is accepted).
+    ``token`` set requires ``?token=<token>`` (else 401).
     ``rate_limit`` is messages per second per socket (``None``: no limit), with a burst of two
     seconds' worth. ``ping_interval`` ``None`` disables keepalive pings; a client that does not
     answer within two intervals is closed (and gone at most one interval later).
@@ -28,7 +29,7 @@ class ServerConfig:
     """
 
     host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
+    port: int = 0
     path: str = "/ws/ws"
     allowed_origins: tuple[str, ...] = ()
     token: str | None = None

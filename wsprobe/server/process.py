@@ -73,7 +73,7 @@ def spawn(config: ServerConfig | None = None, *, timeout: float = 15.0,
     Raises :class:`ServerStartError` with the server's stderr if no URL line comes within
     ``timeout`` seconds.
     """
-    config = config if config is not None else ServerConfig(port=0)
+    config = config if config is not None else ServerConfig()
     argv = [sys.executable, "-m", "wsprobe", "serve", *config.cli_args()]
     stderr = tempfile.TemporaryFile()  # noqa: SIM115  # closed by ServerProcess.__exit__
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, text=True,
