@@ -7,15 +7,19 @@ with ``status.actual.p99<T``, the true capacity is ``T / per_user_ms`` users (le
 latency of a loopback delivery, about a millisecond).
 
 Run it in its own process: ``python slow_backend.py --per-user-ms 1.25``; it prints its URL.
+:func:`slow_backend` does that for tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import signal
+import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
@@ -34,9 +38,11 @@ class Later:
 
 
 class SlowHub(Hub):
-    """The reference hub, with status relays delayed by ``per_user`` seconds per online user."""
+    """The reference hub, with status relays delayed by ``per_user`` seconds per online user
+    (and, with ``drop_chat``, chat messages never delivered: a C1 failure)."""
 
     per_user = 0.001
+    drop_chat = False
 
     def __init__(self, *, rate_limit: RateLimit | None = None) -> None:
         super().__init__(rate_limit=rate_limit)
@@ -46,9 +52,14 @@ class SlowHub(Hub):
         actions = super().relay_status(sock, user, message)
         return [Later(self.per_user * len(self.online()), actions)]  # type: ignore[list-item]
 
+    def deliver_message(self, sock: SocketId, user: UserId | None,
+                        message: Message) -> list[Action]:
+        return [] if self.drop_chat else super().deliver_message(sock, user, message)
 
-async def main(per_user_ms: float) -> None:
+
+async def main(per_user_ms: float, *, drop_chat: bool = False) -> None:
     SlowHub.per_user = per_user_ms / 1000
+    SlowHub.drop_chat = drop_chat
     hub = SlowHub()
     connections: dict[SocketId, ServerConnection] = {}
     ids = itertools.count(1)
@@ -88,8 +99,30 @@ async def main(per_user_ms: float) -> None:
         await stop.wait()
 
 
+@contextlib.contextmanager
+def slow_backend(per_user_ms: float, *, drop_chat: bool = False) -> Iterator[str]:
+    """Run this backend in a process of its own; yields its URL, stops it at the end."""
+    argv = [sys.executable, __file__, "--per-user-ms", str(per_user_ms)]
+    if drop_chat:
+        argv.append("--drop-chat")
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        if not url.startswith("ws://"):
+            raise RuntimeError(f"slow backend did not start (exit {proc.poll()})")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-user-ms", type=float, required=True)
-    asyncio.run(main(parser.parse_args().per_user_ms))
+    parser.add_argument("--drop-chat", action="store_true")
+    args = parser.parse_args()
+    asyncio.run(main(args.per_user_ms, drop_chat=args.drop_chat))
     sys.exit(0)

@@ -3,6 +3,7 @@ its frames, one row per actor and socket."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from wsprobe.report.svg import Chart, figure
 __all__ = ["REPORT_FILES", "FailedCheck", "VerifyRun", "frame_timeline", "read_verify_run"]
 
 #: names the JSON report of a verify or run may have, in the order they are looked for
-REPORT_FILES = ("report.json", "verify.json", "results.json", "run.json")
+REPORT_FILES = ("verify.json", "run.json", "fuzz.json", "wsprobe.json", "report.json")
 _FRAME_COLUMNS = ["seq", "at", "actor", "socket", "direction", "type", "text", "problems"]
 _SENT = ("client-to-server", "sent", "out", "->")
 
@@ -91,12 +92,32 @@ def _frames(entries: Any, where: str) -> pd.DataFrame:
     return frame_table.drop_duplicates("seq").sort_values("seq")
 
 
+def _ndjson_frames(source: Path) -> dict[str, list[Any]]:
+    """Every frame of ``<stem>.frames.ndjson`` next to the JSON report, by case name."""
+    path = source.with_name(source.stem + ".frames.ndjson")
+    by_case: dict[str, list[Any]] = {}
+    if not path.is_file():
+        return by_case
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                frame = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+            if isinstance(frame, dict) and isinstance(frame.get("case"), str):
+                by_case.setdefault(frame["case"], []).append(frame)
+    return by_case
+
+
 def read_verify_run(folder: Path) -> VerifyRun:
-    """Read the verify or run report in ``folder``."""
+    """Read the verify or run report in ``folder`` (and its frames file, when written)."""
     source = find_report(folder)
     if source is None:
         raise InputError(f"{folder}: no {' or '.join(REPORT_FILES)}")
     summary = read_json(source)
+    all_frames = _ndjson_frames(source)
     cases = summary.get("cases")
     if not isinstance(cases, list):
         raise InputError(f"{source}: expected a list 'cases'")
@@ -111,7 +132,8 @@ def read_verify_run(folder: Path) -> VerifyRun:
         if status not in ("failed", "error"):
             continue
         findings = [f for f in case.get("findings") or [] if isinstance(f, dict)]
-        frame_lists = [case.get("frames") or []] + [f.get("frames") or [] for f in findings]
+        frame_lists = [all_frames.get(name) or case.get("frames") or []]
+        frame_lists += [f.get("frames") or [] for f in findings]
         frames = _frames([fr for fl in frame_lists if isinstance(fl, list) for fr in fl],
                          f"{source}: cases[{i}]")
         titles = tuple(str(f.get("title", f.get("message", "?"))) for f in findings)
@@ -132,17 +154,21 @@ def frame_timeline(check: FailedCheck, chart_id: str) -> Chart:
         lambda s: f"/{s}" if s else ""))
     lanes = list(dict.fromkeys(frames["where"]))
     t0 = float(frames["at"].min())
-    height = 1.0 + 0.42 * len(lanes)
-    with figure(chart_id, size=(7.2, height)) as (_, (ax,), out):
-        for _, row in frames.iterrows():
+    width = min(max(4.0, 0.45 * len(frames) + 1.5), 14.0)
+    height = 1.4 + 0.5 * len(lanes)
+    with figure(chart_id, size=(width, height)) as (_, (ax,), out):
+        for x, (_, row) in enumerate(frames.iterrows()):
             y = lanes.index(str(row["where"]))
-            x = (float(row["at"]) - t0) * 1000
             sent = str(row["direction"]) in _SENT
             color = "#d62728" if int(row["problems"]) else ("#1f77b4" if sent else "#2ca02c")
             ax.scatter([x], [y], marker=">" if sent else "<", s=42, color=color, zorder=3)
-            ax.annotate(str(row["type"]) or "frame", (x, y), xytext=(0, 6),
-                        textcoords="offset points", fontsize=6.5, ha="center", rotation=20)
+            ms = (float(row["at"]) - t0) * 1000
+            ax.annotate(f"{row['type'] or 'frame'} +{ms:.0f}ms", (x, y), xytext=(2, 6),
+                        textcoords="offset points", fontsize=6.5, rotation=35)
         ax.set_yticks(range(len(lanes)), lanes)
-        ax.set_ylim(-0.6, len(lanes) - 0.2)
-        ax.set_xlabel("ms since the check's first frame (> sent, < received, red: invalid)")
+        ax.set_ylim(-0.6, len(lanes) - 0.1)
+        ax.set_xlim(-0.5, len(frames) + 1.5)
+        ax.set_xticks([])
+        ax.set_xlabel("frames in order, labelled with type and ms since the check's first frame "
+                      "(> sent, < received, red: invalid)")
     return Chart(chart_id, title, out[0])
