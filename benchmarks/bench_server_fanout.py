@@ -216,7 +216,9 @@ def main() -> None:
               f"p99 {r.p99_ms:.2f} ms; {r.deliveries_per_s:,.0f} deliveries/s", flush=True)
 
     base = results[0]
-    print(f"\nserver fan-out, {args.users} users, loopback, {os.cpu_count()} CPUs")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nserver fan-out, {args.users} users, loopback, {os.cpu_count()} CPUs, "
+          f"load average {load} (other work on the machine skews every figure)")
     print(f"{'sockets':>8} {'rounds':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
           f"{'us/deliv':>9} {'burst':>6} {'deliv/s':>10} {'vs first':>8}")
     for r in results:
