@@ -16,7 +16,6 @@ from wsprobe.output import Recorder
 from wsprobe.scenario import CaseResult, Scenario, Session, parse_scenario, run_scenarios_async
 from wsprobe.server import Hub, ServerConfig, running
 
-pytest_plugins = ["pytester"]
 
 SCHEMAS: SchemaSet = load_schemas()
 T = TypeVar("T")
@@ -70,6 +69,12 @@ def session_test(body: Callable[[Session], Awaitable[T]], *, hub: type[Hub] | No
 
     session = asyncio.run(main())
     return session, (holder[0] if holder else None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load pytester for the plugin's tests (``pytest_plugins`` is refused outside the root)."""
+    if not config.pluginmanager.has_plugin("pytester"):
+        config.pluginmanager.import_plugin("pytester")
 
 
 @pytest.fixture(scope="session")
