@@ -12,6 +12,8 @@ rule (for tests of checkers): :meth:`~Hub.users_frame` (P1), :meth:`~Hub.registe
 (P6), :meth:`~Hub.deliver_message` (C1 to C5), :meth:`~Hub.relay_signal` (S1, S2),
 :meth:`~Hub.track_call` and :meth:`~Hub.end_calls` (S3), :meth:`~Hub.reject` (R1, R2),
 :meth:`~Hub.admit` (X3), :meth:`~Hub.user_left` (what happens when a user's last socket closes).
+A subclass handles a new message type with ``handlers = {**Hub.handlers, "typing": "on_typing"}``
+and a method ``on_typing(sock, user, message) -> list[Action]`` (the type needs a schema).
 
 Decisions where the protocol leaves room:
 
