@@ -226,3 +226,13 @@ def test_spawn_reports_a_server_that_cannot_start(tmp_path):
     bogus.write_text("x")
     with pytest.raises(ServerStartError, match="cannot use certificate"):
         spawn(ServerConfig(port=0, certfile=bogus))
+
+
+def test_server_package_imports_nothing_heavy():
+    """Importing wsprobe.server pulls in none of locust, gevent, pandas, click or rich."""
+    code = ("import sys, wsprobe.server; "
+            "print(','.join(m for m in ('locust', 'gevent', 'pandas', 'click', 'rich') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=30, check=True)
+    assert done.stdout.strip() == ""
