@@ -76,10 +76,12 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
 @click.option("--heartbeat", type=float, default=30.0, show_default=True, callback=_positive,
               help="Seconds between the sends of 'every' blocks with interval 'heartbeat' "
                    "(the protocol's 30 s status ping; e.g. 0.2 to compress it).")
-@click.option("--step-timeout", type=float, default=5.0, show_default=True, callback=_positive,
-              help="Time limit of each step (an expect without its own 'timeout').")
+@click.option("--step-timeout", type=float, default=None, callback=_positive,
+              help="Time limit of each step, in seconds (an expect without its own 'timeout', "
+                   "a send). Default: the file's timeouts.step, else 5.")
 @click.option("--timeout", "run_timeout", type=float, default=None, callback=_positive,
-              help="Time limit of each whole scenario, in seconds.")
+              help="Time limit of each whole scenario, in seconds (default: the file's "
+                   "timeouts.run, else none). Teardown still runs when it expires.")
 @click.option("--seed", type=int, default=None,
               help="Seed of generated values (uuid, run_id); printed so a run can be replayed.")
 @click.option("--schemas", "schemas_dir", type=click.Path(path_type=Path), default=None,
@@ -91,10 +93,10 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
 @click.option("-v", "--verbose", count=True, help="-v lists every step, -vv every frame too.")
 @click.option("--no-progress", is_flag=True, help="No progress line (for logs).")
 @click.pass_context
-def command(ctx: click.Context, args: tuple[str, ...], variables: tuple[str, ...],
-            heartbeat: float, step_timeout: float, run_timeout: float | None, seed: int | None,
-            schemas_dir: Path | None, reports: str, output_dir: Path, verbose: int,
-            no_progress: bool) -> None:
+def command(ctx: click.Context, *, args: tuple[str, ...], variables: tuple[str, ...],
+            heartbeat: float, step_timeout: float | None, run_timeout: float | None,
+            seed: int | None, schemas_dir: Path | None, reports: str, output_dir: Path,
+            verbose: int, no_progress: bool) -> None:
     """Play scenario files against URL (default: the bundled reference backend).
 
     Exit codes: 0 all passed, 1 a finding, 2 bad usage or input, 3 target unreachable or
@@ -103,7 +105,7 @@ def command(ctx: click.Context, args: tuple[str, ...], variables: tuple[str, ...
     from wsprobe.core import load_schemas
     from wsprobe.output import ConsoleReport, parse_report_kinds, report_handlers
     from wsprobe.scenario.loader import load_scenario
-    from wsprobe.scenario.runner import SessionOptions, run_scenarios_async
+    from wsprobe.scenario.runner import run_scenarios_async
 
     url = args[-1] if "://" in args[-1] else None
     names = args[:-1] if url is not None else args
@@ -125,8 +127,8 @@ def command(ctx: click.Context, args: tuple[str, ...], variables: tuple[str, ...
         async with _target(url) as target:
             result = await run_scenarios_async(
                 scenarios, target, handlers=handlers, schemas=schemas, variables=values,
-                heartbeat=heartbeat, run_timeout=run_timeout, seed=seed,
-                session_options=SessionOptions(step_timeout=step_timeout))
+                heartbeat=heartbeat, step_timeout=step_timeout, run_timeout=run_timeout,
+                seed=seed)
             return result.exit_code
 
     code = asyncio.run(main())

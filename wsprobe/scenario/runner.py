@@ -211,10 +211,13 @@ async def run_cases(cases: Sequence[tuple[CaseRef, CaseBody]], *, url: str,
         emitter.close()
 
 
-def _scenario_case(scenario: Scenario, play_options: PlayOptions) -> tuple[CaseRef, CaseBody]:
+def _scenario_case(scenario: Scenario, play_options: PlayOptions, step_timeout: float | None
+                   ) -> tuple[CaseRef, CaseBody]:
     async def body(session: Session) -> None:
-        if scenario.step_timeout is not None:
-            session.step_timeout = scenario.step_timeout
+        # the caller's limit, else the file's ``timeouts.step``, else the session's default
+        limit = step_timeout if step_timeout is not None else scenario.step_timeout
+        if limit is not None:
+            session.step_timeout = limit
         await play(scenario, session, play_options)
 
     return CaseRef(scenario.name, source=scenario.path, description=scenario.description), body
@@ -231,17 +234,21 @@ async def run_scenarios_async(
     scenarios: Sequence[Scenario | Path | str], url: str, *,
     handlers: Iterable[EventHandler] = (), schemas: SchemaSet | None = None,
     variables: Mapping[str, Any] | None = None, heartbeat: float = 30.0,
-    step_timeout: float = 5.0, run_timeout: float | None = None, seed: int | None = None,
-    session_options: SessionOptions | None = None,
+    step_timeout: float | None = None, run_timeout: float | None = None,
+    seed: int | None = None, session_options: SessionOptions | None = None,
 ) -> RunResult:
-    """Load every scenario (all are checked before anything is sent), then play them in turn."""
+    """Load every scenario (all are checked before anything is sent), then play them in turn.
+
+    ``step_timeout`` and ``run_timeout`` win over a file's ``timeouts``; without either the
+    step limit is ``session_options.step_timeout`` (5 s) and a run has no limit."""
     schemas = schemas if schemas is not None else load_schemas()
     variables = dict(variables or {})
     loaded = _load_all(scenarios, schemas, variables)
     play_options = PlayOptions(heartbeat=heartbeat, run_timeout=run_timeout, seed=seed,
                                variables=variables)
-    options = session_options or SessionOptions(step_timeout=step_timeout)
-    return await run_cases([_scenario_case(s, play_options) for s in loaded], url=url,
+    options = session_options or SessionOptions()
+    return await run_cases([_scenario_case(s, play_options, step_timeout) for s in loaded],
+                           url=url,
                            handlers=handlers, schemas=schemas, options=options, seed=seed)
 
 
