@@ -16,7 +16,6 @@ from wsprobe.output import Recorder
 from wsprobe.scenario import CaseResult, Scenario, Session, parse_scenario, run_scenarios_async
 from wsprobe.server import Hub, ServerConfig, running
 
-
 SCHEMAS: SchemaSet = load_schemas()
 T = TypeVar("T")
 

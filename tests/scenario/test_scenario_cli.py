@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 
 from tests.scenario import hubs
 from wsprobe.cli import main
@@ -164,3 +165,24 @@ def test_interrupt_exit_130_with_reports(tmp_path: Path, reference: str) -> None
     doc = json.loads((out_dir / "run.json").read_text())
     assert doc["interrupted"] is True
     assert len(frames.read_text().splitlines()) >= 5
+
+
+def test_wss_with_cafile(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """wss://: --cafile trusts a private CA; without it the handshake fails (exit 3)."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    certfile, keyfile, cafile = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
+    cert.cert_chain_pems[0].write_to_path(certfile)
+    cert.private_key_pem.write_to_path(keyfile)
+    ca.cert_pem.write_to_path(cafile)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(CHAT)
+    config = ServerConfig(port=0, token="t", certfile=certfile, keyfile=keyfile)
+    with BackgroundServer(config) as url:
+        assert url.startswith("wss://")
+        args = ["run", str(scenario), url, "--var", "token=t", "--no-progress"]
+        assert wsprobe(capsys, *args, "--cafile", str(cafile))[0] == 0
+        assert wsprobe(capsys, *args, "--insecure")[0] == 0
+        code, out, _ = wsprobe(capsys, *args)
+        assert code == 3
+        assert "CERTIFICATE_VERIFY_FAILED" in out

@@ -90,22 +90,26 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
               help="Files to write under --output: json,junit,ndjson (comma-separated).")
 @click.option("--output", "output_dir", type=click.Path(path_type=Path),
               default=Path("wsprobe-report"), show_default=True, help="Folder for --report files.")
+@click.option("--cafile", type=click.Path(path_type=Path), default=None,
+              help="CA certificate(s) to trust for wss:// (besides the system's).")
+@click.option("--insecure", is_flag=True, help="wss:// without checking the certificate.")
 @click.option("-v", "--verbose", count=True, help="-v lists every step, -vv every frame too.")
 @click.option("--no-progress", is_flag=True, help="No progress line (for logs).")
 @click.pass_context
 def command(ctx: click.Context, *, args: tuple[str, ...], variables: tuple[str, ...],
             heartbeat: float, step_timeout: float | None, run_timeout: float | None,
             seed: int | None, schemas_dir: Path | None, reports: str, output_dir: Path,
-            verbose: int, no_progress: bool) -> None:
+            cafile: Path | None, insecure: bool, verbose: int, no_progress: bool) -> None:
     """Play scenario files against URL (default: the bundled reference backend).
 
     Exit codes: 0 all passed, 1 a finding, 2 bad usage or input, 3 target unreachable or
     handshake refused, 130 interrupted (reports written with what was recorded).
     """
+    from wsprobe.cli.fuzz import ssl_context
     from wsprobe.core import load_schemas
     from wsprobe.output import ConsoleReport, parse_report_kinds, report_handlers
     from wsprobe.scenario.loader import load_scenario
-    from wsprobe.scenario.runner import run_scenarios_async
+    from wsprobe.scenario.runner import SessionOptions, run_scenarios_async
 
     url = args[-1] if "://" in args[-1] else None
     names = args[:-1] if url is not None else args
@@ -119,6 +123,7 @@ def command(ctx: click.Context, *, args: tuple[str, ...], variables: tuple[str, 
     scenarios = [load_scenario(p, schemas=schemas, variables=values)
                  for p in resolve_scenarios(names)]
     kinds = parse_report_kinds(reports)
+    tls = ssl_context(cafile, insecure)
     seed = seed if seed is not None else random.randrange(2**31)
     handlers = [ConsoleReport(verbosity=verbose, progress=not no_progress),
                 *report_handlers(kinds, output_dir, stem="run")]
@@ -128,7 +133,7 @@ def command(ctx: click.Context, *, args: tuple[str, ...], variables: tuple[str, 
             result = await run_scenarios_async(
                 scenarios, target, handlers=handlers, schemas=schemas, variables=values,
                 heartbeat=heartbeat, step_timeout=step_timeout, run_timeout=run_timeout,
-                seed=seed)
+                seed=seed, session_options=SessionOptions(ssl_context=tls))
             return result.exit_code
 
     code = asyncio.run(main())

@@ -8,6 +8,7 @@ the project's table: 0 passed, 1 a finding, 2 bad input, 3 unreachable, 130 inte
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ class SessionOptions:
     close_timeout: float = 2.0
     quiet_period: float = 0.5
     check_received: bool = True
+    ssl_context: ssl.SSLContext | None = None  # for wss:// (a private CA, or no checking)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +152,8 @@ async def run_case(case: CaseRef, body: CaseBody, *, url: str, schemas: SchemaSe
     session = Session(url, schemas=schemas, case=case, emit=emit,
                       step_timeout=options.step_timeout, open_timeout=options.open_timeout,
                       close_timeout=options.close_timeout, quiet_period=options.quiet_period,
-                      check_received=options.check_received, clock=clock)
+                      check_received=options.check_received, clock=clock,
+                      ssl_context=options.ssl_context)
     error: str | None = None
     try:
         async with session:
