@@ -27,7 +27,7 @@ def test_shrinks_a_nested_list_to_one_item() -> None:
     def fails(case: FuzzCase) -> bool:
         data = case.envelope.get("data") if isinstance(case.envelope, dict) else None
         text = data.get("text") if isinstance(data, dict) else None
-        return isinstance(text, list) and len(text) >= 1 or "[[" in _text_of(case)
+        return (isinstance(text, list) and len(text) >= 1) or "[[" in _text_of(case)
 
     best, runs = shrink(start, fails, schemas=SCHEMAS, spec=SPEC, deadline=time.monotonic() + 10)
     assert _text_of(best) == '{"type": "send-message", "data": {"text": [0]}}'

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from wsprobe.fuzz import Canary, CanaryState, ClosedByServer, Expect, FuzzCase, Observation, WireFrame, judge
+from wsprobe.fuzz import (
+    Canary,
+    CanaryState,
+    ClosedByServer,
+    Expect,
+    FuzzCase,
+    Observation,
+    WireFrame,
+    judge,
+)
 from wsprobe.scenario.findings import Severity
 
 OK = Canary(CanaryState.OK)

@@ -193,8 +193,9 @@ def command(ctx: click.Context, *, url: str | None, seed: int | None, max_cases:
             for handler in handlers:
                 handler.close()
     saved = [f.replay for f in result.findings if f.replay is not None]
-    click.echo(f"{result.cases} cases, {result.shrink_runs} shrinking runs, "
-               f"{result.duration:.1f} s, seed {seed}", err=True)
+    if case is None:
+        click.echo(f"{result.cases} cases, {result.shrink_runs} shrinking runs, "
+                   f"{result.duration:.1f} s, seed {seed}", err=True)
     if result.stopped:
         click.echo(result.stopped, err=True)
     if saved:

@@ -146,6 +146,9 @@ class CommandServer:
     def exit_info(self) -> str | None:
         """``exited with code N`` and the last lines it printed, once it has exited."""
         process = self._process
+        if process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(0.5)  # a server that just crashed may not be reaped yet
         if process is None or process.poll() is None:
             return self._last_exit
         log = _tail(self._log) if self._log is not None else ""
@@ -215,6 +218,9 @@ class BundledServer:
         from wsprobe.server import ServerProcess
 
         server = self._server
+        if isinstance(server, ServerProcess):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.process.wait(0.5)  # a server that just crashed may not be reaped yet
         if isinstance(server, ServerProcess) and server.process.poll() is not None:
             log = "\n".join(server.log().strip().splitlines()[-8:])
             self._last_exit = f"the server exited with code {server.process.returncode}" + (
