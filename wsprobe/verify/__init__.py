@@ -1,0 +1,49 @@
+"""``wsprobe verify``: the protocol conformance suite, one registered check per rule.
+
+- :func:`verify` / :func:`verify_async`: run the suite, get a :class:`VerifyResult`.
+- :func:`check`: register a check of your own (``async def f(ctx: CheckContext)``), loaded with
+  ``--plugin MODULE`` or through the ``wsprobe.checks`` entry point group.
+- :data:`REGISTRY`: every known check; ``REGISTRY.select(include, skip)`` takes names, rule ids
+  and globs.
+"""
+
+from wsprobe.verify.api import select_checks, verify, verify_async
+from wsprobe.verify.config import RegisterForm, VerifyConfig
+from wsprobe.verify.context import DELIVERY, CheckContext, Either, TypeIs, UsersListed, fields
+from wsprobe.verify.registry import (
+    ENTRY_POINT_GROUP,
+    REGISTRY,
+    CheckName,
+    CheckSpec,
+    Level,
+    Needs,
+    Registry,
+    check,
+    load_plugins,
+)
+from wsprobe.verify.result import CheckResult, VerifyResult
+
+__all__ = [
+    "DELIVERY",
+    "ENTRY_POINT_GROUP",
+    "REGISTRY",
+    "CheckContext",
+    "CheckName",
+    "CheckResult",
+    "CheckSpec",
+    "Either",
+    "Level",
+    "Needs",
+    "RegisterForm",
+    "Registry",
+    "TypeIs",
+    "UsersListed",
+    "VerifyConfig",
+    "VerifyResult",
+    "check",
+    "fields",
+    "load_plugins",
+    "select_checks",
+    "verify",
+    "verify_async",
+]
