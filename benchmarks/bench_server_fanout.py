@@ -14,6 +14,8 @@ Two figures per N:
 
 - *latency*: time from writing one ``user-status-update`` to its delivery at the last of the N
   sockets, p50/p99/max over repeated updates (the next update is sent when all N have it);
+- *server CPU*: CPU time of the server process per update during the latency rounds (user +
+  system, from psutil), which the receivers' own work cannot inflate;
 - *throughput*: ``--burst`` updates written back to back; deliveries per second = burst x N over the
   time from the first write to the last delivery at the last socket.
 
@@ -32,6 +34,8 @@ import resource
 import statistics
 import time
 from dataclasses import dataclass
+
+import psutil
 
 from wsprobe.server import ServerConfig, spawn
 
@@ -122,6 +126,7 @@ class Figures:
     p50_ms: float
     p99_ms: float
     max_ms: float
+    server_cpu_ms: float
     burst: int
     deliveries_per_s: float
 
@@ -142,7 +147,7 @@ def status(seq: int) -> str:
                        "data": {"userId": "sender", "status": "online", "lastSeen": seq}})
 
 
-async def measure(url: str, n: int, *, users: int, rounds: int, budget: float,
+async def measure(url: str, n: int, *, pid: int, users: int, rounds: int, budget: float,
                   burst: int) -> Figures:
     host, _, rest = url.removeprefix("ws://").partition(":")
     port_text, _, path = rest.partition("/")
@@ -160,6 +165,8 @@ async def measure(url: str, n: int, *, users: int, rounds: int, budget: float,
     await asyncio.wait_for(sender.registered, 10)
     await asyncio.sleep(0.5)  # let the last get-users settle
 
+    server = psutil.Process(pid)
+    cpu_before = server.cpu_times()
     latencies: list[float] = []
     seq = 0
     deadline = time.perf_counter() + budget
@@ -170,6 +177,8 @@ async def measure(url: str, n: int, *, users: int, rounds: int, budget: float,
         sender.send(status(seq))
         await asyncio.wait_for(current.done, 30)
         latencies.append(current.last - start)
+    cpu_after = server.cpu_times()
+    server_cpu = (cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system)
 
     Socket.current = current = Round(seq + burst, n)
     start = time.perf_counter()
@@ -185,7 +194,8 @@ async def measure(url: str, n: int, *, users: int, rounds: int, budget: float,
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
     return Figures(sockets=n, rounds=len(latencies), p50_ms=1000 * statistics.median(latencies),
-                   p99_ms=1000 * p99, max_ms=1000 * latencies[-1], burst=burst,
+                   p99_ms=1000 * p99, max_ms=1000 * latencies[-1],
+                   server_cpu_ms=1000 * server_cpu / len(latencies), burst=burst,
                    deliveries_per_s=burst * n / elapsed)
 
 
@@ -208,7 +218,8 @@ def main() -> None:
         burst = max(10, args.burst_deliveries // n)
         config = ServerConfig(port=0, rate_limit=None, ping_interval=None)
         with spawn(config) as server:
-            results.append(asyncio.run(measure(server.url, n, users=min(args.users, n),
+            results.append(asyncio.run(measure(server.url, n, pid=server.pid,
+                                               users=min(args.users, n),
                                                rounds=args.rounds, budget=args.budget,
                                                burst=burst)))
         r = results[-1]
@@ -220,11 +231,11 @@ def main() -> None:
     print(f"\nserver fan-out, {args.users} users, loopback, {os.cpu_count()} CPUs, "
           f"load average {load} (other work on the machine skews every figure)")
     print(f"{'sockets':>8} {'rounds':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-          f"{'us/deliv':>9} {'burst':>6} {'deliv/s':>10} {'vs first':>8}")
+          f"{'us/deliv':>9} {'srv cpu ms':>10} {'burst':>6} {'deliv/s':>10} {'vs first':>8}")
     for r in results:
         per = 1000 * r.p50_ms / r.sockets
         print(f"{r.sockets:>8} {r.rounds:>6} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.max_ms:>8.2f} "
-              f"{per:>9.2f} {r.burst:>6} {r.deliveries_per_s:>10,.0f} "
+              f"{per:>9.2f} {r.server_cpu_ms:>10.2f} {r.burst:>6} {r.deliveries_per_s:>10,.0f} "
               f"{r.deliveries_per_s / base.deliveries_per_s:>7.2f}x")
 
 
