@@ -278,6 +278,7 @@ def test_run_time_limit() -> None:
     assert time.monotonic() - started < 3
     (finding,) = result.findings
     assert finding.code == FindingCode.RUN_TIMEOUT
+    assert (finding.location, finding.actual) == ("test.yaml:14:5", "still at step 8 (wait 5 s)")
     assert any(f.actor == "alice" for f in result.frames)
 
 

@@ -20,6 +20,14 @@ from wsprobe.resources import bundled_scenarios_dir
 __all__ = ["command", "resolve_scenarios"]
 
 
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working folder when it is below it (reports read better)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def resolve_scenarios(names: Sequence[str]) -> list[Path]:
     """Files for the SCENARIO arguments: files, folders (their ``*.yaml``), bundled names."""
     found: list[Path] = []
@@ -38,7 +46,7 @@ def resolve_scenarios(names: Sequence[str]) -> list[Path]:
                 names_there = sorted(p.stem for p in bundled_scenarios_dir().glob("*.yaml"))
                 raise InputError(f"{name}: no such scenario file (bundled scenarios: "
                                  f"{', '.join(names_there)})")
-            found.append(bundled)
+            found.append(_shown(bundled))
     return found
 
 

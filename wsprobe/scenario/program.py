@@ -132,10 +132,13 @@ class _Player:
         except TimeoutError:
             if not scope.expired():
                 raise
+            at = session.last_started
             session.report(Finding(
                 title=f"the scenario did not finish within its time limit of {limit:g} s",
                 code=FindingCode.RUN_TIMEOUT, expected=f"all steps done within {limit:g} s",
-                actual=f"still at {session.current_step_label() or 'the start'}"))
+                actual=f"still at step {at.index} ({at.label})" if at else "not started",
+                step=f"step {at.index}: {at.label}" if at else None,
+                location=at.location if at else None, actor=at.actor if at else None))
         if session.unreachable is not None or not self.scenario.teardown:
             return
         session.lenient = True

@@ -155,6 +155,7 @@ class Session:
         self._seq = itertools.count(1)
         self._steps = itertools.count(1)
         self._last_step: StepRef | None = None
+        self.last_started: StepRef | None = None  # kept when a time limit cancels the step
         self._step_findings: dict[int, list[Finding]] = {}
 
     async def __aenter__(self) -> Session:
@@ -193,7 +194,7 @@ class Session:
         """Run a block as one step: emits step started/finished, attributes findings to it."""
         ref = StepRef(index or str(next(self._steps)), kind, label, actor, location)
         token = _current_step.set(ref)
-        self._last_step = ref
+        self._last_step = self.last_started = ref
         mine: list[Finding] = []
         self._step_findings[id(ref)] = mine
         started = time.monotonic()
