@@ -227,7 +227,8 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
             _emit(progress_line(agg, runner.user_count, (now_us() - started) / 1e6))
 
     progress_greenlet = gevent.spawn(progress)
-    gevent.sleep(config.duration)
+    # the duration counts from the start of spawning (a master's start() blocks while it spawns)
+    gevent.sleep(max(started + int(config.duration * 1e6) - now_us(), 0) / 1e6)
 
     # ramp down at the spawn rate: leaving users are measured by those who stay
     ramp_start = now_us()
