@@ -84,6 +84,9 @@ def test_reports_of_a_failing_run(tmp_path: Path) -> None:
     (finding,) = doc["cases"][0]["findings"]
     assert finding["location"] == "chat.yaml:10:5"
     assert finding["code"] == "timeout"
+    steps = doc["cases"][0]["steps"]
+    assert [s["status"] for s in steps].count("failed") == 1
+    assert steps[-1]["kind"] == "close" and steps[-1]["index"] == "teardown.1"
     suite = ET.parse(tmp_path / "run.junit.xml").getroot()
     assert (suite.get("tests"), suite.get("failures")) == ("1", "1")
     failure = suite.find("testcase/failure")

@@ -13,6 +13,7 @@ from wsprobe.scenario.events import (
     FrameSeen,
     RunFinished,
     RunStarted,
+    StepFinished,
 )
 
 __all__ = ["JsonReport"]
@@ -25,6 +26,7 @@ class JsonReport:
         self.path = path
         self.doc: dict[str, Any] = {"cases": [], "frames": 0, "status": "interrupted",
                                     "interrupted": True}
+        self._steps: dict[str, list[dict[str, Any]]] = {}
 
     def handle(self, event: Event) -> None:
         """Take one event."""
@@ -33,8 +35,15 @@ class JsonReport:
                          "started": iso(event.at)}
         elif isinstance(event, FrameSeen):
             self.doc["frames"] += 1
+        elif isinstance(event, StepFinished):
+            step = event.step
+            self._steps.setdefault(event.case.name, []).append({
+                "index": step.index, "kind": step.kind, "label": step.label,
+                "actor": step.actor, "location": step.location,
+                "status": event.status.value, "duration": round(event.duration, 4)})
         elif isinstance(event, CaseFinished):
-            self.doc["cases"].append(case_dict(event))
+            self.doc["cases"].append(case_dict(event)
+                                     | {"steps": self._steps.pop(event.case.name, [])})
         elif isinstance(event, RunFinished):
             self.doc |= {"status": event.status.value, "exit_code": event.exit_code,
                          "duration": round(event.duration, 4),
