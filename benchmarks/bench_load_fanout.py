@@ -159,7 +159,7 @@ def main() -> None:
     parser.add_argument("--role", default="main")
     parser.add_argument("--url", default="")
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if args.role != "main":
         run = run_wsprobe if args.role == "wsprobe" else run_asyncio
@@ -170,7 +170,7 @@ def main() -> None:
     results: dict[str, list[dict[str, Any]]] = {"wsprobe": [], "asyncio": []}
     with spawn(ServerConfig(port=0, ping_interval=None, rate_limit=None)) as server:
         for _ in range(args.rounds):
-            for role in results:
+            for role, rows in results.items():
                 proc = subprocess.run(
                     [sys.executable, __file__, "--role", role, "--url", server.url,
                      "--receivers", str(args.receivers), "--events", str(args.events),
@@ -179,7 +179,7 @@ def main() -> None:
                 if proc.returncode != 0:
                     sys.exit(proc.stderr[-3000:])
                 result = json.loads(proc.stdout.strip().splitlines()[-1])
-                results[role].append(result)
+                rows.append(result)
                 print(f"{role:>8}: {result['count']} deliveries, p50 {result['p50']} ms, "
                       f"p90 {result['p90']} ms, p99 {result['p99']} ms, max {result['max']} ms, "
                       f"{result['cpu_s']} CPU-s")

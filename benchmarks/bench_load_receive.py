@@ -108,7 +108,6 @@ def receive(kind: str, port: int, sockets: int, frames: int) -> None:
                 done.set()
         return on_text
 
-    greenlets = []
     start_cpu = [0.0]
     if kind == "wsprobe":
         from wsprobe.load.client import WebSocketClient
@@ -123,7 +122,8 @@ def receive(kind: str, port: int, sockets: int, frames: int) -> None:
             clients.append(client)
         start_cpu[0] = time.process_time()
         start_wall = time.monotonic()
-        greenlets = [gevent.spawn(c.run) for c in clients]
+        for c in clients:
+            gevent.spawn(c.run)
     else:
         import websocket  # websocket-client
 
@@ -142,7 +142,8 @@ def receive(kind: str, port: int, sockets: int, frames: int) -> None:
 
         start_cpu[0] = time.process_time()
         start_wall = time.monotonic()
-        greenlets = [gevent.spawn(pump, ws, h) for ws, h in conns]
+        for ws, h in conns:
+            gevent.spawn(pump, ws, h)
     done.wait(timeout=120)
     cpu = time.process_time() - start_cpu[0]
     wall = time.monotonic() - start_wall
@@ -175,11 +176,11 @@ def main() -> None:
     results: dict[str, list[dict[str, Any]]] = {"wsprobe": [], "websocket-client": []}
     try:
         for _ in range(args.rounds):
-            for kind in results:
+            for kind, rows in results.items():
                 proc = subprocess.run([*me, "--role", kind, "--port", port], capture_output=True,
                                       text=True, timeout=300, check=True)
                 result = json.loads(proc.stdout.strip().splitlines()[-1])
-                results[kind].append(result)
+                rows.append(result)
                 print(f"{kind:>17}: {result['deliveries']} deliveries, {result['cpu_s']:.2f} CPU-s, "
                       f"{result['per_cpu_s']:,.0f}/CPU-s (wall {result['wall_s']:.2f} s, "
                       f"{result['recorded']} recorded)")

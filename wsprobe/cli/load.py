@@ -150,6 +150,7 @@ def _print_summary(out: Path) -> None:
     target = summary["target"]
     if not target["ok"]:
         console.print(f"[red]target broke:[/red] {target['connect_failures']} failed connections, "
+                      f"{target['closed_by_server']} closed by the server, "
                       f"{target['protocol_errors']} protocol errors {target['errors']}")
     for slo in summary["slo"]:
         mark = "[green]ok[/green]" if slo["ok"] else "[red]BROKEN[/red]"
@@ -229,6 +230,8 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
     """
     if as_master and as_worker:
         raise InputError("--master and --worker exclude each other")
+    if (as_master or as_worker) and url is None:
+        raise InputError("--master and --worker need the target URL (the same on every host)")
     for text in slos:
         parse_slo(text)
     prof = load_profile(profile) if profile is not None else Profile()

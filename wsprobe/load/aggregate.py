@@ -40,6 +40,7 @@ class NodeState:
     connect_failures: int = 0
     refused: int = 0
     protocol_errors: int = 0
+    closed_by_server: int = 0
     final: dict[str, Any] | None = None
 
 
@@ -102,6 +103,7 @@ class Aggregator:
         state.connect_failures += report["connect_failures"]
         state.refused += report["refused"]
         state.protocol_errors += report["protocol_errors"]
+        state.closed_by_server += report.get("closed_by_server", 0)
 
         index = max((report["t_end"] - self.t0 - 1) // self.interval_us, 0)
         bucket = self._buckets.get(index)

@@ -61,11 +61,12 @@ class Probe:
         self.connect_failures = 0
         self.refused = 0
         self.protocol_errors = 0
+        self.closed_by_server = 0
         self.users = 0
         self._reported: dict[Kind, Counts] = {k: Counts() for k in KINDS}
         self._reported_unmatched = 0
         self._reported_errors: dict[str, int] = {}
-        self._reported_failures = (0, 0, 0)
+        self._reported_failures = (0, 0, 0, 0)
         self._sockets = itertools.count(1)
         self._user_ids = itertools.count(1)
         self.prefix = "wp-"  # every wsprobe user; a remote worker may have its own run id
@@ -162,7 +163,8 @@ class Probe:
             if n != self._reported_errors.get(code, 0)
         }
         self._reported_errors = dict(self.errors)
-        failures = (self.connect_failures, self.refused, self.protocol_errors)
+        failures = (self.connect_failures, self.refused, self.protocol_errors,
+                    self.closed_by_server)
         before_f = self._reported_failures
         self._reported_failures = failures
         hists = self.hists.encode()
@@ -189,6 +191,7 @@ class Probe:
             "connect_failures": failures[0] - before_f[0],
             "refused": failures[1] - before_f[1],
             "protocol_errors": failures[2] - before_f[2],
+            "closed_by_server": failures[3] - before_f[3],
         }
 
     def totals(self) -> dict[str, Any]:
@@ -201,4 +204,5 @@ class Probe:
             "connect_failures": self.connect_failures,
             "refused": self.refused,
             "protocol_errors": self.protocol_errors,
+            "closed_by_server": self.closed_by_server,
         }

@@ -302,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--master-port", type=int, default=5557)
     parser.add_argument("--expect-workers", type=int, default=1)
     args = parser.parse_args(argv)
+    sys.argv = sys.argv[:1]  # Locust's web UI parses sys.argv for its own options
     config = LoadConfig.read(args.config)
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)

@@ -95,8 +95,10 @@ def _target(agg: Aggregator) -> dict[str, Any]:
     connect_failures = sum(s.connect_failures for s in agg.nodes.values())
     refused = sum(s.refused for s in agg.nodes.values())
     protocol_errors = sum(s.protocol_errors for s in agg.nodes.values())
+    closed = sum(s.closed_by_server for s in agg.nodes.values())
     return {
-        "ok": connect_failures == 0 and protocol_errors == 0,
+        "ok": connect_failures == 0 and protocol_errors == 0 and closed == 0,
+        "closed_by_server": closed,
         "connect_failures": connect_failures,
         "refused": refused,
         "protocol_errors": protocol_errors,

@@ -126,6 +126,8 @@ class _Socket:
         try:
             self.client.run()
         finally:
+            if not self.user.left:  # the server closed or dropped us: not our doing
+                self.probe.closed_by_server += 1
             self.probe.tracker.socket_closing(self.sid, self.probe.now())
 
 
@@ -192,6 +194,7 @@ class _Session:
             except ConnectFailed as exc:
                 probe.connect_failures += 1
                 probe.refused += exc.refused
+                self.left = True
                 self.close_all()
                 raise StopUser() from None
             probe.tracker.socket_opened(sock.sid, self.uid)
