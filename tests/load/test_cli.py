@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,3 +43,13 @@ def test_profile_error_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixt
         main(["load", "ws://127.0.0.1:9/ws/ws", "--profile", str(profile)])
     assert info.value.code == 2
     assert "p.yaml:4 kinds[0].calls-per-minute" in capsys.readouterr().err
+
+
+def test_cli_process_never_imports_locust_or_gevent() -> None:
+    """Building a run in the CLI process leaves locust and gevent to the processes it starts."""
+    code = ("import sys, wsprobe.cli.load, wsprobe.load, wsprobe.load.launcher, "
+            "wsprobe.load.aggregate, wsprobe.load.summary; "
+            "print(sorted(m for m in ('locust', 'gevent') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.strip() == "[]"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from tests.load.conftest import FAST, Run
 from wsprobe.load.fanout import KINDS
+from wsprobe.load.launcher import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -120,3 +124,31 @@ def test_delayed_fanout_shows_in_percentiles(run_load: Callable[..., Run],
     for kind in ("status", "chat", "join"):
         latency = run.summary["kinds"][kind]["latency_ms"]["actual"]
         assert 80 <= latency["p50"] < 200, (kind, latency)
+
+
+def test_master_and_worker_started_apart_estimate_clock_offsets(
+    reference_url: str, tmp_path: Path
+) -> None:
+    """--master and --worker (as on two hosts) exchange clocks; offsets come with uncertainty."""
+    port = str(free_port())
+    common = [reference_url, *FAST, "--master-port", port]
+    master = subprocess.Popen(
+        [sys.executable, "-m", "wsprobe", "load", *common, "--master", "--expect-workers", "1",
+         "--users", "8", "--spawn-rate", "8", "--output", str(tmp_path / "master")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.run(
+        [sys.executable, "-m", "wsprobe", "load", *common, "--worker",
+         "--output", str(tmp_path / "worker")],
+        capture_output=True, text=True, timeout=90, check=False)
+    _, err = master.communicate(timeout=60)
+    assert master.returncode == 0, err
+    assert worker.returncode == 0, worker.stderr
+    summary = json.loads((tmp_path / "master" / "summary.json").read_text(encoding="utf-8"))
+    clock = summary["run"]["clock"]
+    assert clock["same_host"] is False
+    ((node, estimate),) = clock["workers"].items()
+    # one host really: the true offset is 0, which must lie within the stated uncertainty
+    assert abs(estimate["offset_us"]) <= estimate["uncertainty_us"] + 1000
+    assert list((tmp_path / "worker").glob(f"deliveries-{node}.csv"))
+    assert summary["kinds"]["status"]["delivered"] > 0
+    assert summary["kinds"]["status"]["lost"] == 0
