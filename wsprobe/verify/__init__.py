@@ -7,6 +7,7 @@
   and globs.
 """
 
+from wsprobe.verify import checks as _checks  # noqa: F401  # registers our checks
 from wsprobe.verify.api import select_checks, verify, verify_async
 from wsprobe.verify.config import RegisterForm, VerifyConfig
 from wsprobe.verify.context import DELIVERY, CheckContext, Either, TypeIs, UsersListed, fields

@@ -88,6 +88,9 @@ async def clean_close(ctx: CheckContext) -> None:
     sock = alice.socket("s1")
     await sock.send({"type": "user-status-update",
                      "data": {"userId": ctx.id("alice"), "status": "offline"}})
+    # give the server the time to react to 'offline' (returns at once if it closes the socket)
+    await sock.receive("x-wsprobe-nothing", timeout=ctx.quiet)
+    sock.close_reported = True  # judged below, with the code
     await sock.close(1000)
     if sock.close_code != 1000:
         raise ctx.fail(f"alice closed with 1000 and the close ended with {sock.close_code} "
