@@ -39,7 +39,7 @@ def min_samples(slos: Iterable[Slo], floor: int = 20) -> int:
         if slo.series == "ratio":
             continue
         pct = _PERCENT.get(slo.metric, 99.0)
-        need = max(need, math.ceil(10 / (1 - pct / 100) - 1e-9))
+        need = max(need, math.ceil(round(10 / (1 - pct / 100), 6)))
     return need
 
 
@@ -86,11 +86,14 @@ def _started(summary: Mapping[str, Any], where: Path) -> float:
 
 def _ramp_done(summary: Mapping[str, Any], users: int, joins: list[int],
                started: float) -> float:
-    """Seconds from the start until the last of ``users`` registered: the time of the
-    ``users``-th join event (each user's first registration is one), else the first report
-    interval that counted them all."""
-    if len(joins) >= users:
-        return sorted(joins)[users - 1] / 1e6 - started
+    """Seconds from the start until the last of ``users`` registered: the time of the last join
+    event (each user's first registration is one; the very first user's join has no receiver,
+    so ``users - 1`` of them are in the raw file), else the first report interval that counted
+    them all."""
+    if users <= 1:
+        return 0.0
+    if len(joins) >= users - 1:
+        return sorted(joins)[users - 2] / 1e6 - started
     for row in summary.get("series") or []:
         if row.get("users", 0) >= users:
             return float(row["t"])
