@@ -105,8 +105,9 @@ def read_window(folder: Path, summary: Mapping[str, Any], *, users: int,
     """The steady window of the load run in ``folder`` (its ``summary.json`` already read)."""
     where = folder / "summary.json"
     started = _started(summary, where)
-    # drain (the end of the window) starts when the asked-for duration is over
-    measured = float(summary.get("run", {}).get("duration_s") or 0.0)
+    # the window ends where the ramp-down began (the asked-for duration, from the first spawn)
+    run = summary.get("run", {})
+    measured = float(run.get("ramp_down_s") or run.get("duration_s") or 0.0)
     paths = sorted(folder.glob("deliveries-*.csv"))
     if not paths:
         raise InputError(f"{folder}: no deliveries-*.csv (the capacity search needs --raw)")

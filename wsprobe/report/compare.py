@@ -15,7 +15,7 @@ from wsprobe.errors import InputError
 from wsprobe.report.metrics import Better, Metric, metrics_of
 from wsprobe.report.runs import Run
 
-__all__ = ["Change", "Comparison", "compare_runs"]
+__all__ = ["Change", "Comparison", "compare_runs", "regressed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,8 @@ class Comparison:
         return "\n".join([*lines, "", verdict, ""])
 
 
-def _regressed(old: Metric, new: Metric, tolerance: float) -> bool:
+def regressed(old: Metric, new: Metric, tolerance: float) -> bool:
+    """Whether ``new`` is worse than ``old`` by more than ``tolerance`` and the noise floor."""
     if not new.gate or new.better is Better.NEITHER:
         return False
     if old.value is None or new.value is None:
@@ -105,7 +106,7 @@ def compare_runs(base: Run, new: Run, *, tolerance: float = 0.10,
     for name in names:
         a, b = old.get(name), fresh.get(name)
         changes.append(Change(a, b, a is not None and b is not None
-                              and _regressed(a, b, tolerance)))
+                              and regressed(a, b, tolerance)))
     return Comparison(base.name, new.name, tolerance, tuple(changes))
 
 

@@ -223,10 +223,30 @@ def connections(run: LoadRun, chart_id: str) -> Chart:
 
 
 def generator_cpu(run: LoadRun, chart_id: str) -> Chart:
-    """CPU use of each load-generator process over time (a saturated generator lies)."""
-    return _timeline_chart(run, chart_id, "Load generator CPU",
-                           {"cpu_percent": "CPU %"}, ylabel="CPU (% of one core)",
-                           missing="no generator CPU samples recorded")
+    """CPU use and scheduling lag of the busiest load-generator process over time (a saturated
+    generator reports its own delays as server latency)."""
+    title = "Load generator CPU and scheduling lag"
+    timeline = run.timeline
+    cpu = pd.to_numeric(timeline.get("cpu_percent", pd.Series(dtype=float)), errors="coerce")
+    if cpu.dropna().empty:
+        return Chart(chart_id, title, None, "no generator CPU samples recorded")
+    with figure(chart_id, size=(7.2, 2.6)) as (_, (ax,), out):
+        ax.plot(timeline["t_s"], cpu, color="#1f77b4", label="CPU % of one core (busiest)")
+        limit = (run.summary.get("validity") or {}).get("limits", {}).get("max_cpu")
+        if isinstance(limit, int | float):
+            ax.axhline(limit * 100, color="#1f77b4", linestyle="--", linewidth=0.8,
+                       label=f"CPU limit {limit:.0%}")
+        ax.set_ylim(0, max(100.0, float(cpu.max()) * 1.1))
+        ax.set_xlabel("seconds since start")
+        ax.set_ylabel("CPU (% of one core)")
+        lag = pd.to_numeric(timeline.get("lag_ms", pd.Series(dtype=float)), errors="coerce")
+        if not lag.dropna().empty:
+            twin = ax.twinx()
+            twin.plot(timeline["t_s"], lag, color="#d62728", label="scheduling lag p99 (ms)")
+            twin.set_ylabel("lag p99 (ms)")
+            twin.legend(fontsize=7, loc="upper right")
+        ax.legend(fontsize=7, loc="upper left")
+    return Chart(chart_id, title, out[0])
 
 
 def send_lag(run: LoadRun, chart_id: str) -> Chart:

@@ -50,7 +50,7 @@ class LoadRun:
     ``intervals``: one row per report interval and kind from ``summary.json``'s ``series``
     (``t_s``, ``kind``, ``deliveries``, ``p50``, ``p90``, ``p99``, ``max`` in ms).
     ``timeline``: one row per report interval (``t_s``, ``users``, ``connections``,
-    ``cpu_percent``: the busiest generator process).
+    ``cpu_percent`` and ``lag_ms``: CPU and scheduling-lag p99 of the busiest generator process).
     ``deliveries``: one row per delivery from the raw CSV files (``kind``, ``t_s`` of the send,
     ``latency_ms``, ``sched_latency_ms``, ``outcome``), empty when the run kept none.
     """
@@ -175,7 +175,8 @@ def _series(summary: dict[str, Any], where: Path) -> tuple[pd.DataFrame, pd.Data
         cpu = row.get("cpu_max")
         timeline.append({"t_s": row["t"], "users": row.get("users"),
                          "connections": row.get("sockets"),
-                         "cpu_percent": None if cpu is None else float(cpu) * 100})
+                         "cpu_percent": None if cpu is None else float(cpu) * 100,
+                         "lag_ms": row.get("lag_p99_max_ms")})
         for kind, stats in (row.get("kinds") or {}).items():
             if isinstance(stats, dict):
                 intervals.append({"t_s": row["t"], "kind": kind,
@@ -183,7 +184,8 @@ def _series(summary: dict[str, Any], where: Path) -> tuple[pd.DataFrame, pd.Data
                                      ("deliveries", "p50", "p90", "p99", "max")}})
     return (pd.DataFrame(intervals, columns=["t_s", "kind", "deliveries", "p50", "p90", "p99",
                                              "max"]),
-            pd.DataFrame(timeline, columns=["t_s", "users", "connections", "cpu_percent"]))
+            pd.DataFrame(timeline, columns=["t_s", "users", "connections", "cpu_percent",
+                                            "lag_ms"]))
 
 
 def _deliveries(folder: Path, origin: float | None) -> pd.DataFrame:
