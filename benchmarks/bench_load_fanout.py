@@ -44,18 +44,19 @@ def run_wsprobe(url: str, receivers: int, events: int, rate: float) -> dict[str,
     from wsprobe.load.config import LoadConfig, UserKind
     from wsprobe.load.fanout import STATUS
     from wsprobe.load.probe import Probe
-    from wsprobe.load.users import _Session, _Socket
+    from wsprobe.load.sockets import ProbeSocket
+    from wsprobe.load.users import Session
 
     config = LoadConfig(url=url, users=2, spawn_rate=1, duration=1, loss_timeout=600,
                         late_after=600, raw=False)
     probe = Probe(config, node="bench", raw_path=None)
     import random
 
-    receiver = _Session(probe, UserKind(), random.Random(1))
+    receiver = Session(probe, UserKind(), random.Random(1))
     receiver.uid = "wp-bench-receiver"
     socks = []
     for n in range(receivers):
-        sock = _Socket(receiver, primary=n == 0)
+        sock = ProbeSocket(receiver, primary=n == 0)
         sock.client.connect(timeout=30)
         probe.tracker.socket_opened(sock.sid, receiver.uid)
         sock.greenlet = gevent.spawn(sock.run)
@@ -66,9 +67,9 @@ def run_wsprobe(url: str, receivers: int, events: int, rate: float) -> dict[str,
         sock.client.send(register)
     while any(s.known is None for s in socks):
         gevent.sleep(0.05)
-    sender = _Session(probe, UserKind(), random.Random(2))
+    sender = Session(probe, UserKind(), random.Random(2))
     sender.uid = "wp-bench-sender"
-    sock = _Socket(sender, primary=True)
+    sock = ProbeSocket(sender, primary=True)
     sock.client.connect()
     probe.tracker.socket_opened(sock.sid, sender.uid)
     sock.greenlet = gevent.spawn(sock.run)

@@ -16,125 +16,29 @@ import heapq
 import itertools
 import json
 import random
-import time
 from collections.abc import Callable
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar
 
 import gevent
 from gevent.event import Event
 from locust import User, constant, task
 from locust.exception import StopUser
 
-from wsprobe.load.client import ConnectFailed, WebSocketClient
+from wsprobe.load.client import ConnectFailed
 from wsprobe.load.config import UserKind
-from wsprobe.load.fanout import CHAT, JOIN, LEAVE, SIGNAL, STATUS, Sent, SocketId
+from wsprobe.load.fanout import CHAT, JOIN, LEAVE, SIGNAL, STATUS, Sent
 from wsprobe.load.probe import Probe
+from wsprobe.load.sockets import ProbeSocket, status_marker
 
-__all__ = ["ProtocolUser", "user_classes"]
+__all__ = ["ProtocolUser", "Session", "user_classes"]
 
-_loads = json.loads
 _dumps = json.dumps
-_BENIGN_ERRORS: Final = frozenset({"receiver-offline", "rate-limited"})
-_MARKER_LEN: Final = len("2026-01-01T00:00:00.000000001Z")
-
-
-def status_marker(t_sched: int, seq: int) -> str:
-    """``lastSeen`` marker: ISO 8601 of the scheduled time with nine fraction digits."""
-    seconds, micros = divmod(t_sched, 1_000_000)
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-    return f"{stamp}.{micros:06d}{seq % 1000:03d}Z"
-
-
-class _Socket:
-    """One socket of a user: its client, its view of the online set, and its receipt handler."""
-
-    __slots__ = ("client", "greenlet", "known", "primary", "probe", "sid", "user")
-
-    def __init__(self, user: _Session, primary: bool) -> None:
-        self.user = user
-        self.probe = user.probe
-        self.sid = SocketId(user.probe.new_socket_id())
-        self.primary = primary
-        self.known: set[object] | None = None
-        self.client = WebSocketClient(user.probe.config.url, on_text=self.on_text)
-        self.greenlet: gevent.Greenlet | None = None
-
-    def on_text(self, data: bytes, t: int) -> None:
-        probe = self.probe
-        t += probe.offset_us
-        try:
-            msg = _loads(data)
-            kind = msg["type"]
-            body = msg.get("data")
-        except (ValueError, TypeError, KeyError, AttributeError):
-            probe.protocol_errors += 1
-            return
-        if kind == "user-status-update":
-            last_seen = body.get("lastSeen") if isinstance(body, dict) else None
-            if type(last_seen) is str and len(last_seen) == _MARKER_LEN:
-                probe.tracker.received(f"s|{body.get('userId')}|{last_seen}", self.sid, t)
-        elif kind == "get-users":
-            self.users(body, t)
-        elif kind == "receive-message":
-            if isinstance(body, dict):
-                mid = body.get("messageId")
-                if not isinstance(mid, str):
-                    text = body.get("text")
-                    mid = text.rpartition(" ")[2] if isinstance(text, str) else None
-                if mid is not None and mid.startswith(probe.prefix):
-                    probe.tracker.received(f"c|{mid}", self.sid, t)
-        elif kind == "agora-signal":
-            if isinstance(body, dict):
-                pid = body.get("probe")
-                if isinstance(pid, str):
-                    probe.tracker.received(f"g|{pid}", self.sid, t)
-                    self.user.on_signal(body, t)
-        elif kind == "error":
-            code = body.get("code") if isinstance(body, dict) else None
-            code = code if isinstance(code, str) else "?"
-            probe.error(code)
-            if code not in _BENIGN_ERRORS:
-                probe.protocol_errors += 1
-
-    def users(self, body: object, t: int) -> None:
-        """A ``get-users``: who appeared (joins) and who vanished (leaves) since the last one."""
-        if type(body) is not list:
-            self.probe.protocol_errors += 1
-            return
-        try:
-            ids = set(body)  # the common case: strings only; one C call
-        except TypeError:  # objects {"userId": ...}
-            ids = {u.get("userId") if isinstance(u, dict) else u for u in body}
-        before = self.known
-        self.known = ids
-        if before is None:  # the answer to our own registration
-            self.probe.tracker.socket_registered(self.sid, t)
-        else:
-            received = self.probe.tracker.received
-            prefix = self.probe.prefix
-            sid = self.sid
-            for uid in ids - before:
-                if type(uid) is str and uid.startswith(prefix):
-                    received(f"j|{uid}", sid, t)
-            for uid in before - ids:
-                if type(uid) is str and uid.startswith(prefix):
-                    received(f"l|{uid}", sid, t)
-        if self.primary:
-            self.user.online = ids
-
-    def run(self) -> None:
-        try:
-            self.client.run()
-        finally:
-            if not self.user.left:  # the server closed or dropped us: not our doing
-                self.probe.closed_by_server += 1
-            self.probe.tracker.socket_closing(self.sid, self.probe.now())
 
 
 Action = Callable[[int], None]
 
 
-class _Session:
+class Session:
     """One identity of a user, from joining to leaving, with its open-loop schedule."""
 
     def __init__(self, probe: Probe, kind: UserKind, rng: random.Random) -> None:
@@ -142,7 +46,7 @@ class _Session:
         self.kind = kind
         self.rng = rng
         self.uid = probe.new_user_id()
-        self.sockets: list[_Socket] = []
+        self.sockets: list[ProbeSocket] = []
         self.online: set[object] = set()  # ids in the latest get-users (shared, not copied)
         self.status = "online"
         self.schedule: list[tuple[int, int, Action]] = []
@@ -188,7 +92,7 @@ class _Session:
         """Open every socket, wait about 100 ms, register each, announce ``online``."""
         probe, kind = self.probe, self.kind
         for index in range(kind.sockets):
-            sock = _Socket(self, primary=index == 0)
+            sock = ProbeSocket(self, primary=index == 0)
             try:
                 sock.client.connect()
             except ConnectFailed as exc:
@@ -247,7 +151,7 @@ class _Session:
 
     # sends -------------------------------------------------------------------------------
 
-    def send(self, sock: _Socket, frame: bytes) -> None:
+    def send(self, sock: ProbeSocket, frame: bytes) -> None:
         try:
             sock.client.send(frame)
         except ConnectFailed:
@@ -376,12 +280,12 @@ class ProtocolUser(User):
     def on_start(self) -> None:
         self.probe: Probe = self.environment.wsprobe_probe
         self.rng = random.Random()
-        self.session: _Session | None = None
+        self.session: Session | None = None
         self.probe.users += 1
         self._start_session(self.probe.now())
 
     def _start_session(self, t_start: int) -> None:
-        self.session = _Session(self.probe, self.behaviour, self.rng)
+        self.session = Session(self.probe, self.behaviour, self.rng)
         self.session.join(t_start)
 
     @task
