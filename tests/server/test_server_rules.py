@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from wsprobe.server import Hub, ServerConfig
+from wsprobe.server import Hub, Send, ServerConfig
 
 SIGNAL = {"action": "call-request", "targetId": "bob", "channel": "c-42", "callType": "video",
           "timestamp": 1764115200000, "sdp": {"v": 0, "lines": ["a", "b"]}}
@@ -509,3 +509,22 @@ def test_R1_a_hub_failure_is_logged_and_the_server_carries_on(serve, caplog):
         assert (await bob.expect("receive-message"))["data"]["text"] == "still here"
     serve(scenario, hub_factory=_CrashingHub)
     assert "bug in a subclass" in caplog.text
+
+
+
+class _SurrogateHub(Hub):
+    def relay_status(self, sock, user, message):
+        unencodable = Send(self.registered_sockets(), '{"type":"x","data":"\ud800"}')
+        return [unencodable, *super().relay_status(sock, user, message)]
+
+
+def test_R1_a_frame_that_is_not_utf8_is_skipped_not_fatal(serve):
+    """A hub that returns text with a lone surrogate: that frame is skipped, the rest goes out."""
+    async def scenario(s) -> None:
+        alice = await s.user("alice")
+        bob = await s.user("bob")
+        await alice.send({"type": "user-status-update", "data": {"userId": "alice", "status": "away"}})
+        assert (await bob.expect("user-status-update"))["data"]["status"] == "away"
+        await alice.send(chat("bob", "and more"))
+        assert (await bob.expect("receive-message"))["data"]["text"] == "and more"
+    serve(scenario, hub_factory=_SurrogateHub)

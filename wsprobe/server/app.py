@@ -107,9 +107,14 @@ class _Pump:
         limit = self.config.max_backlog
         for action in actions:
             if isinstance(action, Send):
+                try:
+                    payload = action.text.encode()
+                except UnicodeEncodeError:  # a lone surrogate from a hub that bypassed encode()
+                    log.error("not sending a frame that is not valid UTF-8: %.200r", action.text)
+                    continue
                 conns = self.connections
                 targets = [conns[s] for s in action.to if s in conns]
-                broadcast(targets, action.text)
+                broadcast(targets, payload, text=True)
                 if limit:
                     for target in targets:
                         if target.transport.get_write_buffer_size() > limit:
