@@ -65,5 +65,6 @@ def names(specs: Sequence[Any]) -> list[str]:
 
 
 def all_checks(**options: Any) -> list[str]:
-    """Every check a run with ``options`` would select."""
-    return names(select_checks(config_for("ws://127.0.0.1:1/ws/ws", **options)))
+    """wsprobe's own checks that a run with ``options`` would select."""
+    specs = select_checks(config_for("ws://127.0.0.1:1/ws/ws", **options))
+    return [s.name for s in specs if s.origin.startswith("wsprobe.verify.checks")]

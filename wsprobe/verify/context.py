@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from wsprobe.core import SchemaSet
@@ -42,7 +42,6 @@ class RunState:
     schemas: SchemaSet
     prefix: str
     results: list[CheckResult]
-    observes: dict[str, frozenset[str]] = field(default_factory=dict)
     registration_answered: bool = True
     registration_misses: int = 0
     stopped_at: str | None = None

@@ -105,6 +105,10 @@ class Registry:
         self._checks[spec.name] = spec
         return spec
 
+    def discard(self, name: str) -> None:
+        """Forget the check called ``name`` (if registered)."""
+        self._checks.pop(CheckName(name), None)
+
     def __iter__(self) -> Iterator[CheckSpec]:
         return iter(self._checks.values())
 
@@ -142,8 +146,12 @@ class Registry:
 
 
 def _matches(pattern: str, spec: CheckSpec) -> bool:
+    """A plain pattern is a name or a rule id (``c6`` too); a glob is case-sensitive, so ``C*``
+    means the chat rules and ``c*`` the checks whose name starts with c."""
     p = pattern.strip()
-    return any(fnmatch.fnmatchcase(v.lower(), p.lower()) for v in (spec.name, spec.rule))
+    if not any(ch in p for ch in "*?["):
+        return p == spec.name or p.upper() == spec.rule.upper()
+    return any(fnmatch.fnmatchcase(v, p) for v in (spec.name, spec.rule))
 
 
 REGISTRY = Registry()
@@ -154,7 +162,7 @@ def check(name: str, *, rule: str, level: Level = Level.MUST, text: str, cost: i
           registry: Registry | None = None) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated ``async def f(ctx: CheckContext)`` as a check."""
     def decorate(func: CheckFunction) -> CheckFunction:
-        (registry or REGISTRY).add(CheckSpec(
+        (registry if registry is not None else REGISTRY).add(CheckSpec(
             name=CheckName(name), rule=rule, level=level, text=text, func=func, cost=cost,
             needs=frozenset(needs), observes=frozenset(observes), late=late,
             origin=getattr(func, "__module__", "?")))

@@ -69,8 +69,7 @@ class _Run:
         self.emit = emit
         self.clock = clock
         prefix = f"w{config.seed % 100000:05d}"
-        self.state = RunState(config, schemas, prefix, [],
-                              observes={s.name: s.observes for s in specs})
+        self.state = RunState(config, schemas, prefix, [])
         self._probes = 0
 
     def probe_user(self) -> str:
@@ -128,6 +127,10 @@ class _Run:
                 actual="it was still waiting", rule=spec.rule))
         except WsprobeError as exc:
             error = str(exc)
+        except asyncio.CancelledError:  # interrupted: the check is in the report, as such
+            self.emit(CaseFinished(self.clock(), case, Status.ERROR, time.monotonic() - started,
+                                   tuple(fix(f) for f in session.findings), "interrupted"))
+            raise
         except Exception as exc:  # a bug in a check (a plug-in's, say) is a tool error
             error = f"the check itself crashed: {type(exc).__name__}: {exc}"
         findings = [fix(f) for f in session.findings]
@@ -200,11 +203,14 @@ async def run_checks(config: VerifyConfig, specs: Sequence[CheckSpec], *, schema
             else:
                 run.state.registration_answered = first.answered
                 await _run_all(run, specs, started)
+                if all(r.status is Status.SKIPPED for r in results):
+                    error = "nothing tested: every selected check was skipped (see why above)"
         except asyncio.CancelledError:
             emitter(RunFinished(clock(), _overall(results), time.monotonic() - started, 130,
                                 interrupted=True))
             raise
-        code = UnreachableError.exit_code if error else _exit_code(results, config.strict)
+        code = (UnreachableError.exit_code if error and error.startswith("cannot test")
+                else _exit_code(results, config.strict))
         result = VerifyResult(shown, tuple(results), _overall(results), code,
                               time.monotonic() - started, config.seed, error=error,
                               frames=sum(len(r.frames) for r in results))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wsprobe.core import Direction
+from wsprobe.scenario.frames import FrameRecord
 from wsprobe.verify.context import CheckContext, UsersListed, fields, user_ids
 from wsprobe.verify.registry import Level, check
 
@@ -20,21 +21,36 @@ __all__: list[str] = []
             "and 3rd socket of a user who is already online")
 async def registration_answer(ctx: CheckContext) -> None:
     """Register four sockets (three of one user) and wait for each one's own get-users."""
+    missed: list[str] = []
+    evidence: list[FrameRecord] = []
     for actor, name, which in (("alice", "s1", "first"), ("alice", "s2", "2nd"),
                                ("alice", "s3", "3rd"), ("bob", "s1", "first")):
         sock = await ctx.connect(actor, name)
         user = ctx.id(actor)
-        await sock.send(ctx.registration(user))
-        got = await sock.expect("get-users", [UsersListed((user,))], fatal=False,
-                                title=f"{sock.label} ({which} socket of {user}) got no "
-                                      f"get-users after its own new-user-add")
-        if not got and name == "s1" and actor == "alice":
-            await _hint_other_form(ctx)
-            return
+        sent = await sock.send(ctx.registration(user))
+        # after one miss the others get a short wait: one time-out is proof enough
+        got = await sock.receive("get-users", [UsersListed((user,))],
+                                 timeout=ctx.quiet if missed else ctx.timeout)
+        if got is None:
+            ctx.run.registration_misses += 1  # later checks then wait briefly for their own
+            missed.append(f"{sock.label} ({which} socket of its user)")
+            evidence.extend([*([sent] if sent else []), *sock.inbox[-2:]])
+            if name == "s1" and actor == "alice":
+                await _hint_other_form(ctx)
+                return
+    if missed:
+        raise ctx.fail(f"{', '.join(missed)} got no get-users after its own new-user-add",
+                       expected="a get-users naming the user, right after each new-user-add",
+                       actual=f"nothing within {ctx.timeout:g} s on {len(missed)} of 4 sockets",
+                       frames=evidence)
 
 
 async def _hint_other_form(ctx: CheckContext) -> None:
     """The server ignored our form of new-user-add: does it answer the other one?"""
+    ctx.finding("the first socket got no get-users after its new-user-add",
+                expected="a get-users naming the user", actual=f"nothing within "
+                                                               f"{ctx.timeout:g} s",
+                frames=ctx.session.frames[-1:])
     other = "data" if ctx.config.register_form == "top" else "top"
     sock = await ctx.connect("alice-other-form")
     user = ctx.id("alice-other-form")
