@@ -99,3 +99,27 @@ def test_wait_for_retries_until_the_server_is_up():
             await late
         assert result.exit_code == 0, result.error
     asyncio.run(main())
+
+
+class Mute(Hub):
+    """Accepts every socket and never answers."""
+
+    def receive(self, sock: SocketId, frame: str | bytes, now: float) -> list[Action]:
+        return []
+
+
+def test_run_time_limit_stops_the_run_and_names_where():
+    """--run-timeout: the check running when it expires says so; the rest are not run."""
+    async def main() -> None:
+        async with running(ServerConfig(port=0), Mute) as server:
+            started = time.monotonic()
+            result, _ = await verify_url(server.url, run_timeout=1.5, timeout=1.0)
+            took = time.monotonic() - started
+        timed_out = [c for c in result.checks
+                     if any(f.code == "run-timeout" for f in c.findings)]
+        assert len(timed_out) == 1
+        later = result.checks[result.checks.index(timed_out[0]) + 1:]
+        assert later and all("time limit" in (c.note or "") for c in later)
+        assert result.exit_code == 1
+        assert took < 4
+    asyncio.run(main())
