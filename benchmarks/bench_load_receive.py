@@ -5,8 +5,8 @@ Run: python benchmarks/bench_load_receive.py [--sockets 100] [--frames 2000] [--
 A blaster server (asyncio, its own process) sends the same status-relay frames to every socket as
 fast as it can. Each receiver (gevent, its own process) opens the sockets, receives every frame and
 does the load worker's whole per-delivery work: receipt time before parsing, JSON, the fan-out
-tracker (the send records are known), two HdrHistogram records and a raw-CSV row. Only the
-transport differs: wsprobe's client (websockets' sans-I/O ``ClientProtocol`` on a gevent socket)
+tracker (the send records are known), two HdrHistogram records, a raw-CSV row and the sampled
+schema check: ``wsprobe.load.sockets.ProbeSocket.on_text`` itself. Only the transport differs: wsprobe's client (websockets' sans-I/O ``ClientProtocol`` on a gevent socket)
 or ``websocket-client`` under gevent's monkey-patching, one greenlet per socket in both.
 Figures are deliveries per CPU-second of the receiver process; rounds alternate the two.
 """
@@ -79,7 +79,7 @@ def receive(kind: str, port: int, sockets: int, frames: int) -> None:
     import gevent
 
     from wsprobe.load.config import LoadConfig
-    from wsprobe.load.fanout import STATUS, Sent, SocketId
+    from wsprobe.load.fanout import STATUS, Sent
     from wsprobe.load.probe import Probe
 
     url = f"ws://127.0.0.1:{port}/"
@@ -93,64 +93,62 @@ def receive(kind: str, port: int, sockets: int, frames: int) -> None:
         tracker.sent(Sent(f"s|wp-bench-s-1|{MARKER.format(i)}", STATUS, "wp-bench-s-1", None,
                           now, now), local=True)
     total = sockets * frames
-    got = [0]
     done = gevent.event.Event()
+    import random
 
-    # the worker's per-delivery work (the same as wsprobe.load.users._Socket.on_text, status path)
-    def handler(sid: SocketId) -> Any:
-        loads, received = json.loads, tracker.received
+    from wsprobe.load.config import UserKind
+    from wsprobe.load.sockets import ProbeSocket
+    from wsprobe.load.users import Session
 
-        def on_text(data: bytes | str, t: int) -> None:
-            body = loads(data)["data"]
-            received(f"s|{body['userId']}|{body['lastSeen']}", sid, t)
-            got[0] += 1
-            if got[0] == total:
-                done.set()
-        return on_text
+    owner = Session(probe, UserKind(), random.Random(1))
+    owner.uid = "receiver"
 
-    start_cpu = [0.0]
+    def watch() -> None:  # stop the clock once every frame is recorded
+        hist = probe.hists.get(STATUS, "actual")
+        while hist.get_total_count() < total:
+            gevent.sleep(0.01)
+        done.set()
+
+    # the worker's own receipt path: ProbeSocket.on_text (type dispatch, schema sampling,
+    # tracker, two histogram records, raw CSV row); only the transport below differs
+    socks = []
+    for _ in range(sockets):
+        sock = ProbeSocket(owner, primary=False)
+        tracker.socket_opened(sock.sid, owner.uid)
+        tracker.socket_registered(sock.sid, 0)
+        socks.append(sock)
     if kind == "wsprobe":
-        from wsprobe.load.client import WebSocketClient
-
-        clients = []
-        for n in range(sockets):
-            sid = SocketId(n + 1)
-            tracker.socket_opened(sid, "receiver")
-            tracker.socket_registered(sid, 0)
-            client = WebSocketClient(url, on_text=handler(sid))
-            client.connect()
-            clients.append(client)
-        start_cpu[0] = time.process_time()
+        for sock in socks:
+            sock.client.connect()
+        start_cpu = time.process_time()
         start_wall = time.monotonic()
-        for c in clients:
-            gevent.spawn(c.run)
+        for sock in socks:
+            gevent.spawn(sock.client.run)
     else:
         import websocket  # websocket-client
 
-        conns = []
-        for n in range(sockets):
-            sid = SocketId(n + 1)
-            tracker.socket_opened(sid, "receiver")
-            tracker.socket_registered(sid, 0)
-            conns.append((websocket.create_connection(url), handler(sid)))
+        conns = [(websocket.create_connection(url), sock.on_text) for sock in socks]
 
         def pump(ws: Any, on_text: Any) -> None:
-            recv, time_ns = ws.recv, time.time_ns
+            recv_data, time_ns = ws.recv_data, time.time_ns
             for _ in range(frames):
-                data = recv()
+                _, data = recv_data()
                 on_text(data, time_ns() // 1000)
 
-        start_cpu[0] = time.process_time()
+        start_cpu = time.process_time()
         start_wall = time.monotonic()
-        for ws, h in conns:
-            gevent.spawn(pump, ws, h)
+        for ws, on_text in conns:
+            gevent.spawn(pump, ws, on_text)
+    gevent.spawn(watch)
     done.wait(timeout=120)
-    cpu = time.process_time() - start_cpu[0]
+    cpu = time.process_time() - start_cpu
     wall = time.monotonic() - start_wall
     probe.flush_raw()
     hist = probe.hists.get(STATUS, "actual")
-    print(json.dumps({"kind": kind, "deliveries": got[0], "cpu_s": cpu, "wall_s": wall,
-                      "per_cpu_s": got[0] / cpu, "recorded": hist.get_total_count()}))
+    got = hist.get_total_count()
+    print(json.dumps({"kind": kind, "deliveries": got, "cpu_s": cpu, "wall_s": wall,
+                      "per_cpu_s": got / cpu, "recorded": got,
+                      "protocol_errors": probe.protocol_errors}))
     sys.stdout.flush()
     os._exit(0)  # sockets close with the process
 

@@ -3,7 +3,7 @@
 The protocol logic is the reference :class:`wsprobe.server.Hub`; only delivery is broken:
 ``--drop P`` loses each relayed ``user-status-update`` at each receiver with probability P, and
 ``--delay S`` holds every relay (status, chat, signal, ``get-users`` broadcasts) for S seconds
-before sending. Prints its URL on one line, then serves until terminated.
+before sending; ``--misspell`` relays chat as ``recieve-message``. Prints its URL on one line, then serves until terminated.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--drop", type=float, default=0.0)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--misspell", action="store_true",
+                        help="relay chat as 'recieve-message' (the old tutorial's typo)")
     args = parser.parse_args()
     hub = Hub()
     conns: dict[SocketId, ServerConnection] = {}
@@ -35,7 +37,10 @@ async def main() -> None:
         targets = [conns[s] for s in action.to if s in conns]
         if args.drop and '"user-status-update"' in action.text and '"lastSeen"' in action.text:
             targets = [c for c in targets if rng.random() >= args.drop]
-        broadcast(targets, action.text)
+        text = action.text
+        if args.misspell:
+            text = text.replace('"receive-message"', '"recieve-message"')
+        broadcast(targets, text)
 
     async def apply(actions: list[object], *, relay: bool) -> None:
         for action in actions:

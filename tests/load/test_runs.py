@@ -152,3 +152,16 @@ def test_master_and_worker_started_apart_estimate_clock_offsets(
     assert list((tmp_path / "worker").glob(f"deliveries-{node}.csv"))
     assert summary["kinds"]["status"]["delivered"] > 0
     assert summary["kinds"]["status"]["lost"] == 0
+
+
+def test_server_breaking_the_protocol_exits_3(run_load: Callable[..., Run],
+                                              broken_server: Callable[..., str]) -> None:
+    """A server that relays chat as 'recieve-message': the target broke the protocol (exit 3)."""
+    url = broken_server("--misspell")
+    run = run_load(url, *FAST, "--users", "6", "--spawn-rate", "6", "--workers", "0",
+                   "--chats-per-minute", "120")
+    assert run.code == 3, run.stderr
+    target = run.summary["target"]
+    assert target["ok"] is False and target["protocol_errors"] > 0
+    assert any("recieve-message" in p for p in target["problems"])
+    assert run.summary["kinds"]["chat"]["lost"] == run.summary["kinds"]["chat"]["expected"] > 0

@@ -152,6 +152,8 @@ def _print_summary(out: Path) -> None:
         console.print(f"[red]target broke:[/red] {target['connect_failures']} failed connections, "
                       f"{target['closed_by_server']} closed by the server, "
                       f"{target['protocol_errors']} protocol errors {target['errors']}")
+        for problem in target.get("problems", [])[:5]:
+            console.print(f"  {problem}", highlight=False, markup=False)
     for slo in summary["slo"]:
         mark = "[green]ok[/green]" if slo["ok"] else "[red]BROKEN[/red]"
         console.print(f"SLO {slo['slo']}: measured {slo['measured']} {slo['unit']} {mark}")

@@ -41,6 +41,7 @@ class NodeState:
     refused: int = 0
     protocol_errors: int = 0
     closed_by_server: int = 0
+    problems: list[str] = field(default_factory=list)
     final: dict[str, Any] | None = None
 
 
@@ -104,6 +105,7 @@ class Aggregator:
         state.refused += report["refused"]
         state.protocol_errors += report["protocol_errors"]
         state.closed_by_server += report.get("closed_by_server", 0)
+        state.problems.extend(report.get("problems", ())[: 20 - len(state.problems)])
 
         index = max((report["t_end"] - self.t0 - 1) // self.interval_us, 0)
         bucket = self._buckets.get(index)

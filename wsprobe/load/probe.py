@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any, Final
 
+from wsprobe.core import Direction, SchemaSet, load_schemas
 from wsprobe.load.client import now_us
 from wsprobe.load.clock import OffsetEstimator
 from wsprobe.load.config import LoadConfig
@@ -33,6 +34,9 @@ RAW_COLUMNS: Final = (
 )
 
 OnEvent = Callable[[EventOutcome], None]
+SAMPLE_FIRST: Final = 20  # frames of each type validated in full at the start
+SAMPLE_EVERY: Final = 1000  # then one frame in this many
+MAX_PROBLEMS: Final = 20
 
 
 class Probe:
@@ -62,11 +66,15 @@ class Probe:
         self.refused = 0
         self.protocol_errors = 0
         self.closed_by_server = 0
+        self.problems: list[str] = []  # plain words, the first MAX_PROBLEMS only
+        self._schemas: SchemaSet | None = None
+        self._seen_types: dict[str, int] = {}
         self.users = 0
         self._reported: dict[Kind, Counts] = {k: Counts() for k in KINDS}
         self._reported_unmatched = 0
         self._reported_errors: dict[str, int] = {}
         self._reported_failures = (0, 0, 0, 0)
+        self._reported_problems = 0
         self._sockets = itertools.count(1)
         self._user_ids = itertools.count(1)
         self.prefix = "wp-"  # every wsprobe user; a remote worker may have its own run id
@@ -99,6 +107,26 @@ class Probe:
         sent = self.tracker.sent
         for key, kind, sender, target, t_sched, t_send in records:
             sent(Sent(key, Kind(kind), sender, target, t_sched, t_send), local=False)
+
+    def sample(self, kind: str, frame: bytes) -> None:
+        """Validate a sample of received frames against the protocol's schemas (``core``).
+
+        Full validation of every frame would cost more than the rest of the receive path, so the
+        first frames of each type and then one in ``SAMPLE_EVERY`` are checked. A problem makes
+        the target count as broken (exit 3).
+        """
+        seen = self._seen_types.get(kind, 0) + 1
+        self._seen_types[kind] = seen
+        if seen > SAMPLE_FIRST and seen % SAMPLE_EVERY:
+            return
+        if self._schemas is None:
+            self._schemas = load_schemas()
+        text = frame.decode("utf-8", "replace")  # a text frame's payload (UTF-8 checked)
+        decoded = self._schemas.check(text, Direction.SERVER, 0.0)
+        if decoded.problems:
+            self.protocol_errors += 1
+            if len(self.problems) < MAX_PROBLEMS:
+                self.problems.append(f"{decoded.problems[0]} in {text[:120]}")
 
     def error(self, code: str) -> None:
         """The server answered one of our frames with an ``error`` of ``code``."""
@@ -167,6 +195,8 @@ class Probe:
                     self.closed_by_server)
         before_f = self._reported_failures
         self._reported_failures = failures
+        problems_from = self._reported_problems
+        self._reported_problems = len(self.problems)
         hists = self.hists.encode()
         self.hists.reset()
         self.flush_raw()
@@ -192,6 +222,7 @@ class Probe:
             "refused": failures[1] - before_f[1],
             "protocol_errors": failures[2] - before_f[2],
             "closed_by_server": failures[3] - before_f[3],
+            "problems": self.problems[problems_from:],
         }
 
     def totals(self) -> dict[str, Any]:

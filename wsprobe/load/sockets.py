@@ -67,7 +67,10 @@ class ProbeSocket:
             body = msg.get("data")
         except (ValueError, TypeError, KeyError, AttributeError):
             probe.protocol_errors += 1
+            if len(probe.problems) < 20:
+                probe.problems.append(f"not a protocol message: {data[:120]!r}")
             return
+        probe.sample(kind, data)
         if kind == "user-status-update":
             last_seen = body.get("lastSeen") if isinstance(body, dict) else None
             if type(last_seen) is str and len(last_seen) == MARKER_LEN:

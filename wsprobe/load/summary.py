@@ -99,6 +99,7 @@ def _target(agg: Aggregator) -> dict[str, Any]:
     return {
         "ok": connect_failures == 0 and protocol_errors == 0 and closed == 0,
         "closed_by_server": closed,
+        "problems": [f"{name}: {p}" for name, s in sorted(agg.nodes.items()) for p in s.problems],
         "connect_failures": connect_failures,
         "refused": refused,
         "protocol_errors": protocol_errors,
