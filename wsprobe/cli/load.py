@@ -169,7 +169,8 @@ def _print_summary(out: Path) -> None:
 @click.option("-r", "--spawn-rate", type=click.FloatRange(min=0.01), default=None,
               help="Users started per second (default: all within about 5 s).")
 @click.option("-d", "--duration", callback=_duration, default=None,
-              help="How long to run before draining, e.g. 30s, 2m (default 30s).")
+              help="How long to run, ramp-up included, before the ramp-down, e.g. 30s, 2m "
+                   "(default 30s).")
 @click.option("--sockets-per-user", type=click.IntRange(min=1), default=None,
               help="Sockets each user opens (the real browser tab opens 2 to 3; default 1).")
 @click.option("--heartbeat", callback=_duration, default=None,
@@ -214,6 +215,8 @@ def _print_summary(out: Path) -> None:
               help="Generator CPU (fraction of a core) above which the run is invalid.")
 @click.option("--max-lag", callback=_duration, default=None,
               help="Generator scheduling-lag p99 above which the run is invalid (default 20ms).")
+@click.option("--seed", type=int, default=None,
+              help="Seed the users' random choices (chat targets, gaps) for repeatable mixes.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @click.pass_context
 def command(ctx: click.Context, *, url: str | None, profile: Path | None, users: int | None,
@@ -224,7 +227,7 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             workers: int | None, as_master: bool, expect_workers: int, as_worker: bool,
             master_host: str, master_port: int | None, slos: tuple[str, ...],
             output: Path | None, headless: bool, web_port: int, allow_remote: bool, raw: bool,
-            max_cpu: float, max_lag: float | None, quiet: bool) -> None:
+            max_cpu: float, max_lag: float | None, seed: int | None, quiet: bool) -> None:
     """Fan-out load on URL (default: the bundled reference backend on a free loopback port).
 
     Exit codes: 0 ok, 1 an --slo broken, 2 bad usage or an invalid measurement (the generator
@@ -278,6 +281,7 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             headless=headless,
             web_port=web_port,
             allow_remote=allow_remote,
+            seed=seed,
             extra={"master_bind": "*"} if as_master else {},
         )
         with _Progress(quiet=quiet) as progress:

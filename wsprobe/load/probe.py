@@ -77,6 +77,7 @@ class Probe:
         self._reported_problems = 0
         self._sockets = itertools.count(1)
         self._user_ids = itertools.count(1)
+        self._user_serials = itertools.count(1)
         self.prefix = "wp-"  # every wsprobe user; a remote worker may have its own run id
 
     # identities --------------------------------------------------------------------------
@@ -84,6 +85,10 @@ class Probe:
     def new_user_id(self) -> str:
         """A user id unique in the run (the run's prefix marks our own users)."""
         return f"wp-{self.config.run_id}-{self.node}-{next(self._user_ids)}"
+
+    def new_user_serial(self) -> int:
+        """A number per simulated user of this process, in the order they start."""
+        return next(self._user_serials)
 
     def new_socket_id(self) -> int:
         """A socket id unique in this process."""

@@ -279,7 +279,9 @@ class ProtocolUser(User):
 
     def on_start(self) -> None:
         self.probe: Probe = self.environment.wsprobe_probe
-        self.rng = random.Random()
+        seed = self.probe.config.seed
+        serial = self.probe.new_user_serial()
+        self.rng = random.Random(None if seed is None else f"{seed}:{self.probe.node}:{serial}")
         self.session: Session | None = None
         self.probe.users += 1
         self._start_session(self.probe.now())
