@@ -77,7 +77,7 @@ def test_capacity_report_renders_in_chromium(capacity_run: tuple[Path, int, str]
     assert_renders_offline(page, ["run1-capacity-curve", "run1-capacity-throughput"])
     curve = " ".join(page.charts[0]["texts"])
     assert "knee: " in curve
-    assert "SLO status.p99 < 200 ms" in curve
+    assert "SLO status.actual.p99 < 200 ms" in curve
 
 
 def test_refused_target_stops_at_once(tmp_path: Path) -> None:

@@ -13,14 +13,14 @@ import pandas as pd
 
 from wsprobe.errors import InputError
 from wsprobe.report.files import read_csv, read_json
-from wsprobe.report.svg import Chart, color_of, figure, log_ms
+from wsprobe.report.svg import Chart, color_of, figure, legend_outside, log_ms
 
 __all__ = ["CapacityRun", "capacity_charts", "read_capacity_run"]
 
 _STEP_REQUIRED = ("repeat", "step", "users", "held", "kind", "p99_ms")
 # "status.p99<100ms" -> kind, percentile, threshold in ms
-_LATENCY_SLO = re.compile(r"^\s*(?P<kind>[\w-]+)\.(?:(?:actual|scheduled)\.)?(?P<p>p[\d.]+|max)"
-                          r"\s*<=?\s*(?P<v>[\d.]+)\s*(?P<unit>us|µs|ms|s)?\s*$")
+_LATENCY_SLO = re.compile(r"^\s*(?P<kind>[\w-]+)\.(?P<series>(?:actual|scheduled)\.)?"
+                          r"(?P<p>p[\d.]+|max)\s*<=?\s*(?P<v>[\d.]+)\s*(?P<unit>us|µs|ms|s)?\s*$")
 _UNIT_MS = {"us": 0.001, "µs": 0.001, "ms": 1.0, "s": 1000.0, None: 1.0}
 
 
@@ -77,7 +77,7 @@ def _latency_slos(run: CapacityRun) -> list[tuple[str, str, float]]:
         match = _LATENCY_SLO.match(text)
         if match:
             ms = float(match["v"]) * _UNIT_MS[match["unit"]]
-            out.append((match["kind"], match["p"], ms))
+            out.append((match["kind"], (match["series"] or "") + match["p"], ms))
     return out
 
 
@@ -119,7 +119,7 @@ def capacity_curve(run: CapacityRun, chart_id: str) -> Chart:
         series = (run.summary.get("settings") or {}).get("latency_series", "scheduled")
         ax.set_xlabel(f"users (o held every SLO, x broke one); latency from the {series} send")
         log_ms(ax)
-        ax.legend(fontsize=7, loc="upper left")
+        legend_outside(ax)
     return Chart(chart_id, title, out[0])
 
 

@@ -34,7 +34,7 @@ figure.chart svg{height:auto;display:block}
 .note{color:#666;font-style:italic}pre{white-space:pre-wrap;word-break:break-all;font-size:12px;
  margin:0}td.frame{text-align:left;font-family:ui-monospace,monospace}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(230px,1fr));gap:.5em 1.5em}
-.fig{font-size:1.8em;font-weight:700}.lbl{color:#666;font-size:.9em}
+.fig{font-size:1.8em;font-weight:700;overflow-wrap:anywhere}.lbl{color:#666;font-size:.9em}
 """
 
 

@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from wsprobe.report.loadrun import LoadRun
-from wsprobe.report.svg import Chart, color_of, figure, log_ms
+from wsprobe.report.svg import Chart, color_of, figure, legend_outside, log_ms
 
 __all__ = ["load_charts"]
 
@@ -55,7 +55,7 @@ def latency_over_time(run: LoadRun, chart_id: str) -> Chart:
                         alpha=0.3, linewidth=3, label=f"{kind} p99 from schedule")
         ax.set_xlabel("seconds since start (end of each report interval)")
         log_ms(ax)
-        ax.legend(fontsize=7, ncols=2, loc="upper left")
+        legend_outside(ax)
     return Chart(chart_id, title, out[0])
 
 
@@ -87,7 +87,7 @@ def latency_vs_users(run: LoadRun, chart_id: str) -> Chart:
                         color=color_of(str(kind)), label=f"{kind} {name}", linewidth=1.2)
         ax.set_xlabel("users connected")
         log_ms(ax)
-        ax.legend(fontsize=7, ncols=2, loc="upper left")
+        legend_outside(ax)
     return Chart(chart_id, title, out[0])
 
 
@@ -106,7 +106,7 @@ def _latency_vs_users_from_intervals(run: LoadRun, chart_id: str, title: str) ->
                         markersize=3, color=color_of(str(kind)), label=f"{kind} {name}")
         ax.set_xlabel("users connected (median over report intervals)")
         log_ms(ax)
-        ax.legend(fontsize=7, ncols=2, loc="upper left")
+        legend_outside(ax)
     return Chart(chart_id, title, out[0])
 
 
@@ -140,7 +140,7 @@ def _nines_axis(ax: Axes) -> None:
     ax.xaxis.set_minor_locator(FixedLocator([]))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _NINES.get(round(x), "")))
     ax.set_xlabel("percentile")
-    ax.legend(fontsize=7, loc="upper left")
+    legend_outside(ax)
 
 
 def _distribution_from_summary(run: LoadRun, chart_id: str, title: str) -> Chart:

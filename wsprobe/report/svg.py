@@ -16,9 +16,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator
 
-__all__ = ["KIND_COLORS", "Chart", "color_of", "figure", "log_ms"]
+__all__ = ["KIND_COLORS", "Chart", "color_of", "figure", "legend_outside", "log_ms"]
 
 #: one color per event kind, the same in every chart
 KIND_COLORS = {
@@ -72,7 +72,7 @@ def figure(chart_id: str, size: tuple[float, float] = (7.2, 3.2),
             yield fig, list(axes[0]), out
             fig.tight_layout()
             buffer = io.StringIO()
-            fig.savefig(buffer, format="svg", metadata={"Date": None})
+            fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
         finally:
             plt.close(fig)
     out.append(_inline(buffer.getvalue(), chart_id))
@@ -89,14 +89,23 @@ def _inline(text: str, chart_id: str) -> str:
                   rf'id="{chart_id}-\1"', text)
 
 
-def log_ms(ax: Axes, axis: str = "y") -> None:
-    """A logarithmic milliseconds axis labelled with plain numbers (0.5, 1, 10), not powers."""
+def log_ms(ax: Axes) -> None:
+    """A milliseconds y axis labelled with plain numbers (0.5, 1, 10, not powers): logarithmic
+    when the data span more than a factor of 10, else linear (a log axis within one decade would
+    have no labelled tick)."""
+    low, high = ax.get_ylim()
     plain = FuncFormatter(lambda v, _: f"{v:g}")
-    if axis == "y":
+    ax.set_ylabel("latency (ms)")
+    if low > 0 and high / low > 10:
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(plain)
         ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-        ax.set_ylabel("latency (ms)")
     else:
-        ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(plain)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(plain)
+
+
+def legend_outside(ax: Axes) -> None:
+    """The legend to the right of the plot, so that it never hides data."""
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
