@@ -129,6 +129,12 @@ class VerifyConsole:
     # -- the report ---------------------------------------------------------------------------
 
     def _report(self, event: RunFinished) -> None:
+        notes = {c.error for c, _ in self._done}
+        if self._done and all(c.status is Status.SKIPPED for c, _ in self._done) and len(
+                notes) == 1 and (note := notes.pop()):
+            self._print(f"\n[bold red]NOT TESTED[/]: {escape(note.removeprefix('not run: '))}"
+                        f"\n{len(self._done)} checks not run · exit {event.exit_code}")
+            return
         for case, state in self._done:
             if case.status in {Status.FAILED, Status.ERROR, Status.WARNING}:
                 self._details(case, state)

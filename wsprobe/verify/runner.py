@@ -160,6 +160,15 @@ class _Run:
             server_stopped=stopped)
 
 
+def _hint(status: int | None) -> str:
+    """What to try when the first handshake fails."""
+    return {401: " (the server wants credentials: --token, or --header 'Authorization: ...')",
+            403: " (a refused Origin or missing credentials: --origin, --token, --header)",
+            404: " (no WebSocket at this path: check the URL)"}.get(
+        status or 0, " (is the server running? --wait-for SECONDS waits for it to start)"
+        if status is None else "")
+
+
 def _exit_code(results: Sequence[CheckResult], strict: bool) -> int:
     if any(r.status is Status.ERROR and not r.server_stopped for r in results):
         return 2
@@ -197,9 +206,9 @@ async def run_checks(config: VerifyConfig, specs: Sequence[CheckSpec], *, schema
         try:
             first = await wait_until_up(config, schemas, run.probe_user())
             if not first.connected:
-                error = f"cannot test {shown}: {first.refused}"
+                error = f"cannot test {shown}: {first.refused}{_hint(first.status)}"
                 for spec in specs:
-                    run.skip(spec, "not run: the target is unreachable or refused the handshake")
+                    run.skip(spec, f"not run: {error}")
             else:
                 run.state.registration_answered = first.answered
                 await _run_all(run, specs, started)
