@@ -93,7 +93,7 @@ def log_ms(ax: Axes) -> None:
     """A milliseconds y axis labelled with plain numbers (0.5, 1, 10, not powers): logarithmic
     when the data span more than a factor of 10, else linear (a log axis within one decade would
     have no labelled tick)."""
-    low, high = ax.get_ylim()
+    low, high = ax.dataLim.y0, ax.dataLim.y1
     plain = FuncFormatter(lambda v, _: f"{v:g}")
     ax.set_ylabel("latency (ms)")
     if low > 0 and high / low > 10:
