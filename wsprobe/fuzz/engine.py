@@ -26,7 +26,7 @@ from hypothesis import seed as hypothesis_seed
 
 from wsprobe.core import Direction as Dir
 from wsprobe.core import SchemaSet, decode
-from wsprobe.fuzz.cases import FuzzCase, dumps_case
+from wsprobe.fuzz.cases import Expect, FuzzCase, dumps_case
 from wsprobe.fuzz.groups import Group
 from wsprobe.fuzz.probe import Prober
 from wsprobe.fuzz.shrink import shrink
@@ -172,6 +172,14 @@ class Fuzzer:
             if state is not None:
                 self._record(state, findings, case)
             raise _TargetGone
+        if down:
+            baseline = self.loop.run_until_complete(self.prober.baseline())
+            if baseline.state is not CanaryState.OK:
+                self._gone = ("after a restart or recovery the server fails the canary even with "
+                              f"no fuzz input ({baseline.detail}); the run stopped")
+                if state is not None:
+                    self._record(state, findings, case)
+                raise _TargetGone
         if state is not None:
             self._record(state, findings, case)
         return findings
@@ -289,9 +297,15 @@ class Fuzzer:
         results: list[FuzzFinding] = []
         interrupted = False
         shares = self._shares()
-        index = 0
+        finished = 0
+        baseline = self.loop.run_until_complete(self.prober.baseline())
+        if baseline.state is not CanaryState.OK:
+            results.append(self._report_baseline(baseline.detail))
+            self._gone = "the server fails the canary before any fuzz case; nothing was fuzzed"
         try:
             for index, (group, ref) in enumerate(zip(self.groups, refs, strict=True)):
+                if self._gone:
+                    break
                 now = time.monotonic()
                 left_groups = sum(g.weight for g in self.groups[index:])
                 gen_deadline = now + (gen_end - now) * group.weight / max(1, left_groups)
@@ -303,13 +317,12 @@ class Fuzzer:
                         self._run_group(state, shares[index], gen_deadline, shrink_end)
                 finally:
                     results += self._finish_group(state, ref, t0)
-                if self._gone:
-                    break
+                    finished += 1
         except _TargetGone:
             pass
         except KeyboardInterrupt:
             interrupted = True
-        for ref in refs[index + 1:]:
+        for ref in refs[finished:]:
             self.emit(CaseStarted(time.time(), ref))
             self.emit(CaseFinished(time.time(), ref, Status.SKIPPED, 0.0,
                                    error=self._gone or ("interrupted" if interrupted else None)))
@@ -320,6 +333,18 @@ class Fuzzer:
         status = status_of(f.finding for f in results)
         self.emit(RunFinished(time.time(), status, duration, code, interrupted=interrupted))
         return result
+
+    def _report_baseline(self, detail: str) -> FuzzFinding:
+        ref = CaseRef("baseline", rule="R3", description="the canary with no fuzz input")
+        finding = Finding(title="the server fails the canary before any fuzz case",
+                          code="baseline", expected="a fresh client registers and delivers a "
+                          "message to another client within the time limit", actual=detail,
+                          severity=Severity.FAILURE, rule="R3", step="baseline", actor="fuzz")
+        self.emit(CaseStarted(time.time(), ref))
+        self.emit(FindingReported(time.time(), ref, finding))
+        self.emit(CaseFinished(time.time(), ref, Status.FAILED, 0.0, (finding,)))
+        empty = FuzzCase("baseline", (), Expect.VALID, label="no input")
+        return FuzzFinding(finding, empty, 1, True)
 
     def _finish_group(self, state: _GroupState, ref: CaseRef, t0: float) -> list[FuzzFinding]:
         out: list[FuzzFinding] = []

@@ -269,6 +269,10 @@ class Prober:
             return Canary(CanaryState.OK, f"the observer closed with {closed.code}")
         return Canary(CanaryState.OK)
 
+    async def baseline(self) -> Canary:
+        """The canary alone, with no case before it: does the server work at all?"""
+        return await self._canary(next(self._ids))
+
     async def stop(self) -> None:
         """Close the observer."""
         await self.close_observer()

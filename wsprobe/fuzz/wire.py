@@ -16,9 +16,10 @@ import ssl
 from dataclasses import dataclass
 
 from websockets.client import ClientProtocol
-from websockets.exceptions import InvalidStatus, InvalidURI
+from websockets.exceptions import InvalidState, InvalidStatus, InvalidURI
 from websockets.frames import Close, Frame, Opcode
 from websockets.http11 import Response
+from websockets.protocol import State
 from websockets.typing import Origin
 from websockets.uri import parse_uri
 from websockets.utils import apply_mask
@@ -248,7 +249,7 @@ class RawSocket:
     async def close(self, code: int = 1000, *, timeout: float = 1.0) -> None:
         """Close politely (close frame, wait briefly for the server's), then drop the socket."""
         try:
-            if self.closed is None:
+            if self.closed is None and self._protocol.state is State.OPEN:
                 self._protocol.send_close(code)
                 await asyncio.wait_for(self._flush(), timeout)
                 loop = asyncio.get_running_loop()
@@ -256,7 +257,8 @@ class RawSocket:
                 while self.closed is None and loop.time() < deadline:
                     if await self.recv(deadline - loop.time()) is None:
                         break
-        except (ConnectionError, ssl.SSLError, OSError, TimeoutError, RuntimeError):
+        except (ConnectionError, ssl.SSLError, OSError, TimeoutError, RuntimeError,
+                InvalidState):
             pass
         finally:
             self.abort()
