@@ -104,3 +104,35 @@ def _m(value: float | None, unit: str = "ms", better: Better = Better.LOWER,
 def test_regression_rule(old: Metric, new: Metric, expected: bool) -> None:
     """Worse by more than 10% and by more than the noise floor; ratios by their shortfall."""
     assert regressed(old, new, 0.10) is expected
+
+
+def _capacity(folder: Path, users: int, rate: float) -> Path:
+    from wsprobe.capacity.result import (
+        CapacityResult,
+        KindStats,
+        RepeatResult,
+        StepRecord,
+        write_result,
+    )
+
+    stats = {"status": KindStats(1500, 1.0, 50.0, 80.0, 95.0, 99.0, 99.5)}
+    steps = tuple(StepRecord(1, i, "step", u, 0.0, 2.0, rate, u <= users, (), True, stats)
+                  for i, u in enumerate((users, users + 1), 1))
+    write_result(CapacityResult("ws://127.0.0.1:1/ws/ws", ("status.p99<100ms",),
+                                (RepeatResult(1, users, users + 1, rate),), steps, 0.0, 1.0, 0),
+                 folder)
+    return folder
+
+
+def test_capacity_drop_is_a_regression(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Capacity from 40 to 30 users regresses; from 40 to 39 is within 10%."""
+    base = _capacity(tmp_path / "base", 40, 5000.0)
+    code, out, _ = run_cli(capsys, "report", "compare", str(base),
+                           str(_capacity(tmp_path / "worse", 30, 3000.0)))
+    assert code == 1
+    assert next(line for line in out.splitlines()
+                if line.startswith("capacity.users ")).endswith("REGRESSED")
+    code, _, _ = run_cli(capsys, "report", "compare", str(base),
+                         str(_capacity(tmp_path / "same", 39, 4900.0)))
+    assert code == 0

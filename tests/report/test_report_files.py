@@ -131,3 +131,16 @@ def test_several_runs_need_an_output_folder(base_run: Path,
     code, _, err = run_cli(capsys, "report", str(base_run), str(base_run))
     assert code == 2
     assert "--output" in err
+
+
+def test_run_without_raw_deliveries_still_reports(base_run: Path, tmp_path: Path) -> None:
+    """--no-raw runs: latency charts fall back to summary.json; send lag says what is missing."""
+    run = tmp_path / "no-raw"
+    shutil.copytree(base_run, run)
+    for path in run.glob("deliveries-*.csv"):
+        path.unlink()
+    html = write_report([run]).html.read_text(encoding="utf-8")
+    for chart in ("latency-vs-users", "latency-over-time", "latency-distribution"):
+        assert re.search(rf'id="run1-{chart}"[^>]*><figcaption>[^<]*</figcaption><svg', html)
+    assert re.search(r'class="chart missing" id="run1-send-lag">.*no scheduled send times',
+                     html)
