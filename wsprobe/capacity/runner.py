@@ -45,6 +45,7 @@ class CapacityConfig:
     workers: int = 0
     output: Path = Path("capacity")
     min_samples: int | None = None
+    auto_spawn: bool = False  # spawn each step's users within about 2 s (at least load's rate)
 
     def __post_init__(self) -> None:
         if not self.slos:
@@ -116,13 +117,15 @@ def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: 
              need: int) -> tuple[Window, bool, float]:
     """Run ``users`` until the window holds ``need`` samples (or ``max_step``); returns the
     window, whether it had enough samples, and the run's length."""
-    rate = config.load.spawn_rate
+    rate = max(config.load.spawn_rate, users / 2) if config.auto_spawn \
+        else config.load.spawn_rate
     ramp = users / rate if rate > 0 else 0.0
     hold = config.hold
     while True:
         duration = ramp + config.settle + hold
         load = dataclasses.replace(config.load, users=users, duration=duration,
-                                   output=str(folder), raw=True, slos=config.slos)
+                                   spawn_rate=rate, output=str(folder), raw=True,
+                                   slos=config.slos)
         code = launch(load, Launch(workers=config.workers), on_line=lambda line: None)
         summary = _check_run(folder, code)
         window = read_window(folder, summary, users=users, settle=config.settle)
@@ -193,7 +196,8 @@ def run_capacity(config: CapacityConfig, *, on_step: OnStep | None = None) -> Ca
                   "hold_s": config.hold, "settle_s": config.settle,
                   "max_step_s": config.max_step, "min_samples": need,
                   "latency_series": series,
-                  "spawn_rate": config.load.spawn_rate, "workers": config.workers},
+                  "spawn_rate": "auto" if config.auto_spawn else config.load.spawn_rate,
+                  "workers": config.workers},
     )
     write_result(result, config.output)
     return result

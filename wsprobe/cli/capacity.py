@@ -88,7 +88,8 @@ _BEHAVIOUR = {"sockets_per_user": "sockets", "heartbeat": "heartbeat",
 @click.option("--min-samples", type=click.IntRange(min=1),
               help="Samples per kind a step needs (default: 1,000 for a p99, 10,000 for p99.9).")
 @click.option("-r", "--spawn-rate", type=click.FloatRange(min=0.01), default=None,
-              help="Users started per second (default: each step within about 1 s).")
+              help="Users started (and stopped) per second (default: each step's users within "
+                   "about 2 s, at least 50/s).")
 @click.option("--sockets-per-user", type=click.IntRange(min=1), default=None)
 @click.option("--heartbeat", callback=_duration, default=None,
               help="Status heartbeat interval (default 30s, or the profile's).")
@@ -151,7 +152,8 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
     if url is not None:
         check_loopback(url, allow_remote=allow_remote)
     out = output or Path("reports") / f"capacity-{time.strftime('%Y%m%d-%H%M%S')}"
-    rate = spawn_rate or prof.run.get("spawn-rate") or float(max(start, 50))
+    given_rate = spawn_rate or prof.run.get("spawn-rate")
+    rate = float(given_rate or 50.0)
 
     def show(done: StepDone) -> None:
         s = done.step
@@ -173,7 +175,8 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
         )
         config = CapacityConfig(load=load, slos=slos, plan=plan, repeats=repeats, hold=hold,
                                 settle=settle, max_step=max_step, workers=workers,
-                                output=out, min_samples=min_samples)
+                                output=out, min_samples=min_samples,
+                                auto_spawn=given_rate is None)
         result = run_capacity(config, on_step=None if quiet else show)
     users, spread = result.capacity_users(), result.spread_users()
     if result.stopped:
