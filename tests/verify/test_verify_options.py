@@ -141,3 +141,10 @@ def test_every_check_has_rule_level_and_words():
     assert rules == expected
     for spec in REGISTRY:
         assert spec.level in (Level.MUST, Level.SHOULD) and len(spec.text) > 30
+
+
+def test_a_rate_limited_burst_makes_c3_inconclusive_not_failed():
+    """A server whose rate limit cuts C3's burst short gets a warning, not a false failure."""
+    result = verify_hub(server=ServerConfig(rate_limit=2.0), checks=("message-order",))
+    assert result.failed == frozenset() and result.warned == {"message-order"}
+    assert "could not be judged" in result.check("message-order").reason
