@@ -133,12 +133,20 @@ async def handler(ws: ServerConnection) -> None:
 
 
 @asynccontextmanager
-async def serving(port: int = 0) -> AsyncIterator[str]:
-    """Run the backend on 127.0.0.1; yields its URL."""
+async def serving(port: int = 0, *, gate: Any = None,
+                  on_open: Any = None) -> AsyncIterator[str]:
+    """Run the backend on 127.0.0.1; yields its URL. ``gate`` is a websockets
+    ``process_request`` hook; ``on_open(ws)`` runs first for each socket and may close it."""
     clients.clear()
     sockets.clear()
     calls.clear()
-    async with serve(handler, "127.0.0.1", port, max_size=1 << 20) as server:
+
+    async def opened(ws: ServerConnection) -> None:
+        if on_open is None or not await on_open(ws):
+            await handler(ws)
+
+    async with serve(opened, "127.0.0.1", port, max_size=1 << 20,
+                     process_request=gate) as server:
         yield f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ws/ws"
 
 
