@@ -150,3 +150,4 @@ def test_token_and_origins_configure_the_bundled_backend(capsys: pytest.CaptureF
                             "--check", "X2", "--check", "P3"], capsys)
     assert code == 0, out
     assert "3 passed" in out
+    assert "s3cret" not in out, "the token never reaches the console"

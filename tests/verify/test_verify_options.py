@@ -148,3 +148,19 @@ def test_a_rate_limited_burst_makes_c3_inconclusive_not_failed():
     result = verify_hub(server=ServerConfig(rate_limit=2.0), checks=("message-order",))
     assert result.failed == frozenset() and result.warned == {"message-order"}
     assert "could not be judged" in result.check("message-order").reason
+
+
+def test_rerun_command_repeats_the_options_but_no_secret():
+    """The rerun line keeps the run's options and seed, but never a token or Authorization."""
+    from wsprobe.verify import VerifyConfig
+
+    config = VerifyConfig(url="ws://h:1/ws/ws", given_url="ws://h:1/ws/ws", token="s3cret",
+                          headers=(("Authorization", "Bearer abc"), ("X-Tenant", "t1")),
+                          timeout=1.5, register_form="data", seed=9, aggressive=True)
+    line = config.rerun("message-order")
+    assert line.startswith("wsprobe verify ws://h:1/ws/ws --check message-order")
+    for part in ("--timeout 1.5", "--register-form data", "--seed 9", "--aggressive",
+                 "'X-Tenant: t1'", "'Authorization: ***'", '--token "$WSPROBE_TOKEN"'):
+        assert part in line
+    assert "s3cret" not in line and "abc" not in line
+    assert config.shown == "ws://h:1/ws/ws?token=***"

@@ -61,9 +61,9 @@ def _list(specs: list[object]) -> None:
 @click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'",
               help="An HTTP header for every handshake. Repeatable.")
 @click.option("--origin", default=None, help="Origin header of every handshake.")
-@click.option("--token", default=None,
-              help="A valid credential, sent as ?token=TOKEN; also turns on X1's sibling X2 "
-                   "(a socket without it, or with a wrong one, must be refused).")
+@click.option("--token", default=None, envvar="WSPROBE_TOKEN",
+              help="A valid credential, sent as ?token=TOKEN (or set WSPROBE_TOKEN); also runs "
+                   "X2 (a socket without it, or with a wrong one, must be refused).")
 @click.option("--subprotocol", "subprotocols", multiple=True, metavar="NAME",
               help="A WebSocket subprotocol to offer. Repeatable.")
 @click.option("--cafile", type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -112,7 +112,7 @@ class VerifyConfig:
         flags: list[tuple[str, object, object]] = [
             ("--timeout", self.timeout, 2.0), ("--quiet", self.quiet, 0.3),
             ("--schemas", self.schemas_dir, None), ("--origin", self.origin, None),
-            ("--token", self.token, None), ("--cafile", self.cafile, None),
+            ("--cafile", self.cafile, None),
             ("--register-form", self.register_form, "top"),
             ("--allowed-origin", self.allowed_origin, None),
             ("--foreign-origin", self.foreign_origin, None),
@@ -122,8 +122,9 @@ class VerifyConfig:
         for flag, value, default in flags:
             if value is not None and value != default:
                 args += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
-        for key, value in self.headers:
-            args += ["--header", f"{key}: {value}"]
+        for key, value in self.headers:  # credentials stay out of logs and reports
+            secret = key.lower() in {"authorization", "cookie", "proxy-authorization"}
+            args += ["--header", f"{key}: {'***' if secret else value}"]
         for proto in self.subprotocols:
             args += ["--subprotocol", proto]
         for plugin in self.plugins:
@@ -132,4 +133,15 @@ class VerifyConfig:
                          ("--strict", self.strict)):
             if on:
                 args.append(flag)
-        return shlex.join(args)
+        command = shlex.join(args)
+        if self.token is not None:  # never the token itself: it would end up in CI logs
+            command += ' --token "$WSPROBE_TOKEN"'
+        return command
+
+    @property
+    def shown(self) -> str:
+        """The target as reports show it: the token, if any, as ``***``."""
+        url = self.with_token(None)
+        if self.token is None:
+            return url
+        return url + ("&" if "?" in url else "?") + "token=***"

@@ -198,7 +198,7 @@ async def run_checks(config: VerifyConfig, specs: Sequence[CheckSpec], *, schema
     run = _Run(config, specs, schemas, emitter, clock)
     started = time.monotonic()
     results = run.state.results
-    shown = config.with_token("***" if config.token else None)
+    shown = config.shown
     error: str | None = None
     try:
         emitter(RunStarted(clock(), shown, tuple(case_ref(s) for s in specs), "verify",
