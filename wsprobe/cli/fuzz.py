@@ -6,20 +6,24 @@ case crashes it). Only loopback targets unless ``--allow-remote``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import json
 import random
 import shlex
 import ssl
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 
-from wsprobe.errors import InputError
+from wsprobe.errors import InputError, UnreachableError
 from wsprobe.scenario.events import Event, EventHandler
+from wsprobe.server import ServerConfig, ServerProcess, ServerStartError, spawn
 
-__all__ = ["command", "is_loopback", "ssl_context"]
+__all__ = ["BundledServer", "command", "is_loopback", "ssl_context"]
 
 
 def is_loopback(url: str) -> bool:
@@ -47,6 +51,61 @@ def ssl_context(cafile: Path | None, insecure: bool) -> ssl.SSLContext | None:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+class BundledServer:
+    """The reference backend (``wsprobe serve``) in a process of its own, on a free port."""
+
+    managed = True
+
+    def __init__(self, *, start_timeout: float) -> None:
+        self._start_timeout = start_timeout
+        self._server: object = None
+        self._url = ""
+        self._last_exit: str | None = None
+
+    @property
+    def url(self) -> str:
+        """Where it listens (a new port after each restart)."""
+        return self._url
+
+    async def start(self) -> None:
+        """Spawn ``python -m wsprobe serve --port 0``."""
+        self.close()
+        try:
+            server = await asyncio.to_thread(spawn, ServerConfig(port=0),
+                                             timeout=self._start_timeout)
+        except ServerStartError as exc:
+            raise UnreachableError(f"the bundled backend did not start: {exc}") from None
+        self._server = server
+        self._url = server.url
+
+    def exit_info(self) -> str | None:
+        """How the bundled backend ended, once it has."""
+        server = self._server
+        if isinstance(server, ServerProcess):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.process.wait(0.5)  # a server that just crashed may not be reaped yet
+        if isinstance(server, ServerProcess) and server.process.poll() is not None:
+            log = "\n".join(server.log().strip().splitlines()[-8:])
+            self._last_exit = f"the server exited with code {server.process.returncode}" + (
+                f"; its last output:\n{log}" if log else "")
+        return self._last_exit
+
+    async def recover(self) -> bool:
+        """Restart it."""
+        self.exit_info()
+        try:
+            await self.start()
+        except UnreachableError:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Stop it."""
+        server, self._server = self._server, None
+        if isinstance(server, ServerProcess):
+            server.__exit__(None, None, None)
 
 
 def _emit(handlers: list[EventHandler], event: Event) -> None:
@@ -122,7 +181,6 @@ def command(ctx: click.Context, *, url: str | None, seed: int | None, max_cases:
     from wsprobe.core import load_schemas
     from wsprobe.fuzz import (
         Budget,
-        BundledServer,
         CommandServer,
         Fuzzer,
         Prober,

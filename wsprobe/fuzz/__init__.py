@@ -18,7 +18,7 @@ from wsprobe.fuzz.cases import (
 from wsprobe.fuzz.engine import Budget, Fuzzer, FuzzFinding, FuzzResult
 from wsprobe.fuzz.groups import Group, groups
 from wsprobe.fuzz.probe import OBSERVER_USER, Prober, ProbeSettings
-from wsprobe.fuzz.target import BundledServer, CommandServer, RemoteServer, Target
+from wsprobe.fuzz.target import CommandServer, RemoteServer, Target
 from wsprobe.fuzz.verdict import ACCEPTED_CLOSE_CODES, Canary, CanaryState, Observation, judge
 from wsprobe.fuzz.wire import ClosedByServer, HandshakeFailed, Incoming, RawSocket, encode_frame
 
@@ -27,7 +27,6 @@ __all__ = [
     "CASE_FORMAT",
     "OBSERVER_USER",
     "Budget",
-    "BundledServer",
     "Canary",
     "CanaryState",
     "ClosedByServer",

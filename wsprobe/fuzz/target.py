@@ -1,4 +1,7 @@
-"""The server under fuzzing: a URL someone else runs, the bundled backend, or a command we run.
+"""The server under fuzzing: a URL someone else runs, or a command we run (and restart).
+
+The bundled backend (``wsprobe fuzz`` without a URL) is a :class:`Target` built by the CLI, which
+may import :mod:`wsprobe.server`; this package does not.
 
 A server that a case crashed must come back before the next case (and before every shrinking
 step). A managed server (the bundled backend, or ``--server-cmd``) is restarted; a URL someone else
@@ -19,7 +22,7 @@ from typing import IO, Protocol
 from wsprobe.errors import InputError, UnreachableError
 from wsprobe.fuzz.wire import HandshakeFailed, RawSocket
 
-__all__ = ["BundledServer", "CommandServer", "RemoteServer", "Target", "wait_until_up"]
+__all__ = ["CommandServer", "RemoteServer", "Target", "wait_until_up"]
 
 
 class Target(Protocol):
@@ -182,64 +185,3 @@ class CommandServer:
     def close(self) -> None:
         """Stop the server."""
         self._stop_process()
-
-
-class BundledServer:
-    """The reference backend (``wsprobe serve``) in a process of its own, on a free port."""
-
-    managed = True
-
-    def __init__(self, *, start_timeout: float) -> None:
-        self._start_timeout = start_timeout
-        self._server: object = None
-        self._url = ""
-        self._last_exit: str | None = None
-
-    @property
-    def url(self) -> str:
-        """Where it listens (a new port after each restart)."""
-        return self._url
-
-    async def start(self) -> None:
-        """Spawn ``python -m wsprobe serve --port 0``."""
-        from wsprobe.server import ServerConfig, ServerStartError, spawn
-
-        self.close()
-        try:
-            server = await asyncio.to_thread(spawn, ServerConfig(port=0),
-                                             timeout=self._start_timeout)
-        except ServerStartError as exc:
-            raise UnreachableError(f"the bundled backend did not start: {exc}") from None
-        self._server = server
-        self._url = server.url
-
-    def exit_info(self) -> str | None:
-        """How the bundled backend ended, once it has."""
-        from wsprobe.server import ServerProcess
-
-        server = self._server
-        if isinstance(server, ServerProcess):
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                server.process.wait(0.5)  # a server that just crashed may not be reaped yet
-        if isinstance(server, ServerProcess) and server.process.poll() is not None:
-            log = "\n".join(server.log().strip().splitlines()[-8:])
-            self._last_exit = f"the server exited with code {server.process.returncode}" + (
-                f"; its last output:\n{log}" if log else "")
-        return self._last_exit
-
-    async def recover(self) -> bool:
-        """Restart it."""
-        self.exit_info()
-        try:
-            await self.start()
-        except UnreachableError:
-            return False
-        return True
-
-    def close(self) -> None:
-        """Stop it."""
-        from wsprobe.server import ServerProcess
-
-        server, self._server = self._server, None
-        if isinstance(server, ServerProcess):
-            server.__exit__(None, None, None)
