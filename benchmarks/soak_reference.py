@@ -110,6 +110,7 @@ def main() -> int:
 
     samples = sampler.samples
     steady = [(t, v) for t, v in samples if ramp_s + 10 <= t <= duration_s - 5]
+    slope = _slope(steady)
     ramped = steady[0][1] if steady else None
     steady_end = steady[-1][1] if steady else None
     summary_path = out / "load" / "summary.json"
@@ -120,7 +121,7 @@ def main() -> int:
         "rss_mb": {"idle": round(idle, 1), "ramped": ramped and round(ramped, 1),
                    "max": round(max(v for _, v in samples), 1) if samples else None,
                    "steady_end": steady_end and round(steady_end, 1), "after": round(after, 1)},
-        "steady_slope_mb_per_min": (lambda s: s and round(s, 3))(_slope(steady)),
+        "steady_slope_mb_per_min": round(slope, 3) if slope is not None else None,
         "server_log_tail": server_log.strip().splitlines()[-5:],
     }
     if summary is not None:
