@@ -53,6 +53,7 @@ def main(url: str) -> None:
         "stamp_after_connect": bool(frames) and frames[0]["t"] >= before,
         "max_age_us": max((f["age_us"] for f in frames), default=None),
         "open_after_pings": still_open,
+        "kernel_timestamps": client.kernel_timestamps,
         "close_code": client.close_code,
         "run_ended": reader.dead,
         "wrong_path": attempt(urlunsplit(parts._replace(path="/nope"))),

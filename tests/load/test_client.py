@@ -33,6 +33,12 @@ def test_registers_and_receives_text(outcome: dict[str, Any]) -> None:
     assert 0 <= outcome["max_age_us"] < 1_000_000
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="SO_TIMESTAMPNS is Linux's")
+def test_receipts_carry_kernel_timestamps(outcome: dict[str, Any]) -> None:
+    """On Linux the kernel stamps arrivals, so a busy generator does not delay the stamp."""
+    assert outcome["kernel_timestamps"] is True
+
+
 def test_answers_pings_and_closes_with_1000(outcome: dict[str, Any]) -> None:
     """Server pings are answered (the server keeps us); close is a clean 1000 handshake."""
     assert outcome["open_after_pings"] is True

@@ -214,7 +214,7 @@ def _print_summary(out: Path) -> None:
 @click.option("--max-cpu", type=click.FloatRange(0.1, 1.0), default=0.9, show_default=True,
               help="Generator CPU (fraction of a core) above which the run is invalid.")
 @click.option("--max-lag", callback=_duration, default=None,
-              help="Generator scheduling-lag p99 above which the run is invalid (default 20ms).")
+              help="Generator scheduling-lag p99 above which the run is invalid (default 50ms).")
 @click.option("--seed", type=int, default=None,
               help="Seed the users' random choices (chat targets, gaps) for repeatable mixes.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
@@ -273,7 +273,7 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             loss_timeout=loss_timeout if loss_timeout is not None
             else prof.run.get("loss-timeout", 5.0),
             max_cpu=max_cpu,
-            max_lag=max_lag if max_lag is not None else 0.02,
+            max_lag=max_lag if max_lag is not None else 0.05,
             raw=raw,
             slos=slos,
             workers=n_workers,

@@ -42,6 +42,7 @@ class NodeState:
     protocol_errors: int = 0
     closed_by_server: int = 0
     problems: list[str] = field(default_factory=list)
+    timestamps: str | None = None
     final: dict[str, Any] | None = None
 
 
@@ -105,6 +106,7 @@ class Aggregator:
         state.refused += report["refused"]
         state.protocol_errors += report["protocol_errors"]
         state.closed_by_server += report.get("closed_by_server", 0)
+        state.timestamps = report.get("timestamps") or state.timestamps
         state.problems.extend(report.get("problems", ())[: 20 - len(state.problems)])
 
         index = max((report["t_end"] - self.t0 - 1) // self.interval_us, 0)

@@ -10,6 +10,9 @@ what ``websockets`` itself builds.
 from __future__ import annotations
 
 import contextlib
+import platform
+import struct
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Final
@@ -34,6 +37,27 @@ TextHandler = Callable[[bytes, int], None]
 """Called with each text payload and its receipt time (microseconds, wall clock)."""
 
 _time_ns = time.time_ns
+# SO_TIMESTAMPNS (Python does not name it): 35 in Linux's asm-generic socket.h, which these
+# 64-bit architectures use; elsewhere receipts are stamped in user space.
+_SO_TIMESTAMPNS: Final = (
+    35
+    if sys.platform == "linux"
+    and platform.machine() in {"x86_64", "aarch64", "arm64", "ppc64le", "s390x", "riscv64"}
+    else None
+)
+_TIMESPEC: Final = struct.Struct("@qq")  # struct timespec on 64-bit Linux
+_ANCILLARY: Final = gsocket.CMSG_SPACE(_TIMESPEC.size) if hasattr(gsocket, "CMSG_SPACE") else 0
+
+
+def _kernel_timestamps(sock: gsocket.socket) -> bool:
+    """Ask the kernel to stamp received data (``SO_TIMESTAMPNS``); False where unsupported."""
+    if _SO_TIMESTAMPNS is None or not _ANCILLARY or struct.calcsize("@l") != 8:
+        return False
+    try:
+        sock.setsockopt(gsocket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+    except OSError:
+        return False
+    return True
 
 
 def now_us() -> int:
@@ -52,7 +76,7 @@ class ConnectFailed(Exception):
 class WebSocketClient:
     """One client connection; ``run()`` pumps received frames to ``on_text`` until it closes."""
 
-    __slots__ = ("_lock", "_sock", "close_code", "on_text", "protocol", "url")
+    __slots__ = ("_lock", "_sock", "close_code", "kernel_timestamps", "on_text", "protocol", "url")
 
     def __init__(self, url: str, *, on_text: TextHandler) -> None:
         self.url = url
@@ -64,6 +88,7 @@ class WebSocketClient:
         self._sock: gsocket.socket | None = None
         self._lock = Semaphore()
         self.close_code: int | None = None
+        self.kernel_timestamps = False
 
     def connect(self, *, timeout: float = 10.0) -> None:
         """Open the TCP connection and complete the opening handshake (blocks this greenlet)."""
@@ -73,6 +98,7 @@ class WebSocketClient:
         except OSError as exc:
             raise ConnectFailed(f"cannot connect to {uri.host}:{uri.port}: {exc}") from None
         sock.setsockopt(gsocket.IPPROTO_TCP, gsocket.TCP_NODELAY, 1)
+        self.kernel_timestamps = _kernel_timestamps(sock)
         self._sock = sock
         protocol = self.protocol
         protocol.send_request(protocol.connect())
@@ -102,18 +128,33 @@ class WebSocketClient:
                 self._dispatch([event], now_us())
 
     def run(self) -> None:
-        """Receive until the connection closes; call this in a greenlet of its own."""
+        """Receive until the connection closes; call this in a greenlet of its own.
+
+        With kernel timestamps (Linux), a read's time is when the kernel queued its last packet,
+        so a generator busy elsewhere does not make deliveries look slower; else it is the time
+        the read returned. Either way it is taken before anything is parsed.
+        """
         sock = self._sock
         assert sock is not None, "connect() first"
         protocol = self.protocol
         recv = sock.recv
+        recvmsg = sock.recvmsg if self.kernel_timestamps else None
         receive_data = protocol.receive_data
         events_received = protocol.events_received
         dispatch = self._dispatch
+        unpack = _TIMESPEC.unpack_from
         try:
             while True:
-                data = recv(BUFSIZE)
-                t = _time_ns() // 1000
+                if recvmsg is not None:
+                    data, ancillary, _, _ = recvmsg(BUFSIZE, _ANCILLARY)
+                    if ancillary:
+                        seconds, nanos = unpack(ancillary[0][2])
+                        t = seconds * 1_000_000 + nanos // 1000
+                    else:
+                        t = _time_ns() // 1000
+                else:
+                    data = recv(BUFSIZE)
+                    t = _time_ns() // 1000
                 if not data:
                     protocol.receive_eof()
                     break

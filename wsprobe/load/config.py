@@ -68,7 +68,7 @@ class LoadConfig:
     loss_timeout: float = 5.0
     report_interval: float = 1.0
     max_cpu: float = 0.9
-    max_lag: float = 0.02
+    max_lag: float = 0.05
     raw: bool = True
     slos: tuple[str, ...] = ()
     workers: int = 0

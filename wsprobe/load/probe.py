@@ -66,6 +66,7 @@ class Probe:
         self.refused = 0
         self.protocol_errors = 0
         self.closed_by_server = 0
+        self.kernel_timestamps: bool | None = None  # set by the first socket that connects
         self.problems: list[str] = []  # plain words, the first MAX_PROBLEMS only
         self._schemas: SchemaSet | None = None
         self._seen_types: dict[str, int] = {}
@@ -228,6 +229,7 @@ class Probe:
             "protocol_errors": failures[2] - before_f[2],
             "closed_by_server": failures[3] - before_f[3],
             "problems": self.problems[problems_from:],
+            "timestamps": {True: "kernel", False: "user", None: None}[self.kernel_timestamps],
         }
 
     def totals(self) -> dict[str, Any]:

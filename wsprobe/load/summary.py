@@ -171,6 +171,7 @@ def build_summary(
                 }
                 for k in config.kinds
             ],
+            "timestamps": {name: s.timestamps for name, s in sorted(agg.nodes.items())},
             "clock": {
                 "same_host": config.same_clock,
                 "workers": clocks,

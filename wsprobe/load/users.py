@@ -102,6 +102,8 @@ class Session:
                 self.close_all()
                 raise StopUser() from None
             probe.tracker.socket_opened(sock.sid, self.uid)
+            if probe.kernel_timestamps is None:
+                probe.kernel_timestamps = sock.client.kernel_timestamps
             sock.greenlet = gevent.spawn(sock.run)
             self.sockets.append(sock)
         t_sched = t_start + int(kind.connect_wait * 1e6)
