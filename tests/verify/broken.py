@@ -269,3 +269,19 @@ class ErrorsWithoutMessage(Hub):
 
     def error(self, sock: SocketId, code: str, message: str, ref: str | None = None) -> Send:
         return Send((sock,), encode("error", {"code": code}))
+
+
+class ClosesOnBadInput(Hub):
+    """Not broken: a strict server that closes (1008) a socket sending anything invalid,
+    unknown or unregistered instead of answering with an error (R2 allows it)."""
+
+    closing_codes = frozenset({"invalid-json", "invalid-message", "unknown-type",
+                               "not-registered"})
+
+    def receive(self, sock: SocketId, frame: str | bytes, now: float) -> list[Action]:
+        actions = super().receive(sock, frame, now)
+        for action in actions:
+            if isinstance(action, Send) and action.to == (sock,) and any(
+                    f'"code":"{code}"' in action.text for code in self.closing_codes):
+                return [Close(sock, 1008, "bad input")]
+        return actions
