@@ -151,3 +151,28 @@ def test_token_and_origins_configure_the_bundled_backend(capsys: pytest.CaptureF
     assert code == 0, out
     assert "3 passed" in out
     assert "s3cret" not in out, "the token never reaches the console"
+
+
+def test_failing_run_shows_evidence_and_writes_it(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]):
+    """A broken rule: exit 1; the console and the JUnit failure carry the rule in words, the
+    frame that proves it and the command that reruns the check."""
+    from tests.verify.broken import Misspelled
+
+    with BackgroundServer(ServerConfig(port=0), Misspelled) as url:
+        code, out, _ = run_cli([url, "--check", "C*", "--report", "junit,json", "--output",
+                                str(tmp_path)], capsys)
+    assert code == 1
+    assert "FAILED C6 receive-message-spelling" in out
+    assert '<- {"type":"recieve-message"' in out
+    assert f"rerun     wsprobe verify {url} --check receive-message-spelling" in out
+    case = next(tc for tc in ET.parse(tmp_path / "verify.junit.xml").getroot().iter("testcase")
+                if tc.get("name") == "C6 receive-message-spelling")
+    failure = case.find("failure")
+    assert failure is not None and failure.text is not None
+    assert "recieve-message" in failure.text
+    assert "rule: C6 MUST: the delivery type is spelled receive-message" in failure.text
+    assert "rerun: wsprobe verify" in failure.text
+    doc = json.loads((tmp_path / "verify.json").read_text())
+    c6 = next(c for c in doc["cases"] if c["rule"] == "C6")
+    assert c6["status"] == "failed" and c6["findings"][0]["frames"][0]["actor"] == "bob"
