@@ -43,6 +43,8 @@ class NodeState:
     closed_by_server: int = 0
     problems: list[str] = field(default_factory=list)
     timestamps: str | None = None
+    internal_errors: int = 0
+    internal_problems: list[str] = field(default_factory=list)
     final: dict[str, Any] | None = None
 
 
@@ -107,6 +109,8 @@ class Aggregator:
         state.protocol_errors += report["protocol_errors"]
         state.closed_by_server += report.get("closed_by_server", 0)
         state.timestamps = report.get("timestamps") or state.timestamps
+        state.internal_errors = report.get("internal_errors", 0)  # cumulative
+        state.internal_problems = report.get("internal_problems") or state.internal_problems
         state.problems.extend(report.get("problems", ())[: 20 - len(state.problems)])
 
         index = max((report["t_end"] - self.t0 - 1) // self.interval_us, 0)

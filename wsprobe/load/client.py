@@ -177,7 +177,8 @@ class WebSocketClient:
         for frame in events:
             opcode = frame.opcode  # type: ignore[attr-defined]  # only Frame events after open
             if opcode is _TEXT:
-                on_text(frame.data, t)  # type: ignore[attr-defined]
+                data = frame.data  # type: ignore[attr-defined]
+                on_text(data if type(data) is bytes else bytes(data), t)
             elif opcode is _CLOSE:
                 self.close_code = self.protocol.close_code
 

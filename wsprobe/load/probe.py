@@ -68,6 +68,8 @@ class Probe:
         self.closed_by_server = 0
         self.kernel_timestamps: bool | None = None  # set by the first socket that connects
         self.problems: list[str] = []  # plain words, the first MAX_PROBLEMS only
+        self.internal_errors = 0
+        self.problems_internal: list[str] = []
         self._schemas: SchemaSet | None = None
         self._seen_types: dict[str, int] = {}
         self.users = 0
@@ -133,6 +135,12 @@ class Probe:
             self.protocol_errors += 1
             if len(self.problems) < MAX_PROBLEMS:
                 self.problems.append(f"{decoded.problems[0]} in {text[:120]}")
+
+    def internal_error(self, message: str) -> None:
+        """The generator itself failed on a frame (the run becomes invalid)."""
+        self.internal_errors += 1
+        if len(self.problems_internal) < MAX_PROBLEMS:
+            self.problems_internal.append(message)
 
     def error(self, code: str) -> None:
         """The server answered one of our frames with an ``error`` of ``code``."""
@@ -229,6 +237,8 @@ class Probe:
             "protocol_errors": failures[2] - before_f[2],
             "closed_by_server": failures[3] - before_f[3],
             "problems": self.problems[problems_from:],
+            "internal_errors": self.internal_errors,
+            "internal_problems": self.problems_internal[:3],
             "timestamps": {True: "kernel", False: "user", None: None}[self.kernel_timestamps],
         }
 

@@ -32,13 +32,58 @@ def status_marker(t_sched: int, seq: int) -> str:
     return f"{stamp}.{micros:06d}{seq % 1000:03d}Z"
 
 
+class _UsersCache:
+    """Parsed ``get-users`` lists and their differences, shared by the sockets of a process.
+
+    A change of the online set reaches every registered socket with the same list: parsing it
+    once per process instead of once per socket, and diffing each pair of lists once, makes a join
+    storm cost O(1) per receiving socket instead of O(users). Sockets share the parsed sets too,
+    so memory stays O(users), not O(users x sockets).
+    """
+
+    LIMIT: Final = 256
+
+    def __init__(self) -> None:
+        self.parsed: dict[bytes, frozenset[object]] = {}
+        self._diffs: dict[tuple[frozenset[object], frozenset[object]],
+                          tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def parse(self, data: bytes, body: list[Any]) -> frozenset[object]:
+        try:
+            ids = frozenset(body)  # strings only: one C call
+        except TypeError:  # objects {"userId": ...}
+            ids = frozenset(u.get("userId") if isinstance(u, dict) else u for u in body)
+        if len(self.parsed) >= self.LIMIT:
+            self.parsed.clear()
+        self.parsed[data] = ids
+        return ids
+
+    def diff(self, before: frozenset[object], after: frozenset[object],
+             prefix: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Marker keys of the users who joined and who left between two lists."""
+        key = (before, after)
+        found = self._diffs.get(key)
+        if found is None:
+            joined = tuple(f"j|{u}" for u in after - before
+                           if type(u) is str and u.startswith(prefix))
+            left = tuple(f"l|{u}" for u in before - after
+                         if type(u) is str and u.startswith(prefix))
+            if len(self._diffs) >= self.LIMIT:
+                self._diffs.clear()
+            found = self._diffs[key] = (joined, left)
+        return found
+
+
+_USERS = _UsersCache()
+
+
 class SocketOwner(Protocol):
     """The user a socket belongs to (``wsprobe.load.users``)."""
 
     probe: Probe
     uid: str
     left: bool
-    online: set[object]
+    online: frozenset[object]
 
     def on_signal(self, body: dict[str, Any], t: int) -> None:
         """A relayed call signal reached this user."""
@@ -54,13 +99,25 @@ class ProbeSocket:
         self.probe = user.probe
         self.sid = SocketId(user.probe.new_socket_id())
         self.primary = primary
-        self.known: set[object] | None = None
+        self.known: frozenset[object] | None = None
         self.client = WebSocketClient(user.probe.config.url, on_text=self.on_text)
         self.greenlet: gevent.Greenlet | None = None
 
     def on_text(self, data: bytes, t: int) -> None:
+        """Handle one text frame received at ``t`` (microseconds, before any parsing)."""
+        try:
+            self._on_text(data, t)
+        except Exception as exc:  # a bug of ours must not pass for the server closing us
+            self.probe.internal_error(f"{type(exc).__name__}: {exc} on {data[:80]!r}")
+
+    def _on_text(self, data: bytes, t: int) -> None:
         probe = self.probe
         t += probe.offset_us
+        ids = _USERS.parsed.get(data)
+        if ids is not None:  # a get-users another socket of this process already parsed
+            probe.sample("get-users", data)
+            self.users(ids, t)
+            return
         try:
             msg = _loads(data)
             kind = msg["type"]
@@ -76,7 +133,10 @@ class ProbeSocket:
             if type(last_seen) is str and len(last_seen) == MARKER_LEN:
                 probe.tracker.received(f"s|{body.get('userId')}|{last_seen}", self.sid, t)
         elif kind == "get-users":
-            self.users(body, t)
+            if type(body) is list:
+                self.users(_USERS.parse(data, body), t)
+            else:
+                probe.protocol_errors += 1
         elif kind == "receive-message":
             if isinstance(body, dict):
                 mid = body.get("messageId")
@@ -98,29 +158,20 @@ class ProbeSocket:
             if code not in _BENIGN_ERRORS:
                 probe.protocol_errors += 1
 
-    def users(self, body: object, t: int) -> None:
+    def users(self, ids: frozenset[object], t: int) -> None:
         """A ``get-users``: who appeared (joins) and who vanished (leaves) since the last one."""
-        if type(body) is not list:
-            self.probe.protocol_errors += 1
-            return
-        try:
-            ids = set(body)  # the common case: strings only; one C call
-        except TypeError:  # objects {"userId": ...}
-            ids = {u.get("userId") if isinstance(u, dict) else u for u in body}
         before = self.known
         self.known = ids
         if before is None:  # the answer to our own registration
             self.probe.tracker.socket_registered(self.sid, t)
-        else:
+        elif before is not ids:
+            joined, left = _USERS.diff(before, ids, self.probe.prefix)
             received = self.probe.tracker.received
-            prefix = self.probe.prefix
             sid = self.sid
-            for uid in ids - before:
-                if type(uid) is str and uid.startswith(prefix):
-                    received(f"j|{uid}", sid, t)
-            for uid in before - ids:
-                if type(uid) is str and uid.startswith(prefix):
-                    received(f"l|{uid}", sid, t)
+            for key in joined:
+                received(key, sid, t)
+            for key in left:
+                received(key, sid, t)
         if self.primary:
             self.user.online = ids
 

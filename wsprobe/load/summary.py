@@ -72,6 +72,11 @@ def _validity(config: LoadConfig, agg: Aggregator, finals: Mapping[str, Any],
                 f"worker {name}: scheduling lag p99 {lag_p99:.1f} ms "
                 f"(limit {config.max_lag * 1000:.1f} ms)"
             )
+    for name, state in sorted(agg.nodes.items()):
+        if state.internal_errors:
+            first = state.internal_problems[0] if state.internal_problems else "?"
+            reasons.append(f"worker {name}: the generator failed on {state.internal_errors} "
+                           f"frames (first: {first})")
     if len(agg.nodes) < workers:
         reasons.append(f"only {len(agg.nodes)} of {workers} workers reported")
     missing = sorted(set(agg.nodes) - set(finals))

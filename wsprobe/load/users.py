@@ -47,7 +47,7 @@ class Session:
         self.rng = rng
         self.uid = probe.new_user_id()
         self.sockets: list[ProbeSocket] = []
-        self.online: set[object] = set()  # ids in the latest get-users (shared, not copied)
+        self.online: frozenset[object] = frozenset()  # the latest get-users (shared)
         self.status = "online"
         self.schedule: list[tuple[int, int, Action]] = []
         self.wake = Event()
