@@ -164,3 +164,28 @@ def test_rerun_command_repeats_the_options_but_no_secret():
         assert part in line
     assert "s3cret" not in line and "abc" not in line
     assert config.shown == "ws://h:1/ws/ws?token=***"
+
+
+def test_a_crashing_plugin_check_is_a_tool_error_not_a_finding():
+    """A check that raises is reported as an error of the check (exit 2), others still run."""
+    import dataclasses
+
+    from tests.verify.conftest import config_for
+    from wsprobe.verify import verify_async
+
+    registry = Registry()
+
+    @check("crashes", rule="Z7", text="t", registry=registry)
+    async def crashes(ctx: object) -> None:
+        """Raises."""
+        raise KeyError("oops")
+
+    async def main() -> None:
+        async with running(ServerConfig(port=0)) as server:
+            config = config_for(server.url)
+            specs = [*registry, REGISTRY.get("ping-pong")]
+            result = await verify_async(dataclasses.replace(config), specs=specs)
+        assert result.exit_code == 2
+        assert "the check itself crashed: KeyError" in (result.check("crashes").note or "")
+        assert result.check("ping-pong").status.value == "passed"
+    asyncio.run(main())

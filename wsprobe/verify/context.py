@@ -29,6 +29,7 @@ __all__ = [
     "RunState",
     "TypeIs",
     "UsersListed",
+    "data_of",
     "fields",
     "user_ids",
 ]
@@ -45,6 +46,12 @@ class RunState:
     registration_answered: bool = True
     registration_misses: int = 0
     stopped_at: str | None = None
+
+
+def data_of(frame: FrameRecord) -> dict[str, Any]:
+    """The ``data`` object of a frame, or ``{}`` when it has none (or not an object)."""
+    data = (frame.envelope or {}).get("data")
+    return data if isinstance(data, dict) else {}
 
 
 def user_ids(data: Any) -> list[Any]:

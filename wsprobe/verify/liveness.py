@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from wsprobe.core import SchemaSet
-from wsprobe.scenario.session import Session, StepFailed
+from wsprobe.scenario.session import Session, SocketState, StepFailed
 from wsprobe.verify.config import VerifyConfig
 from wsprobe.verify.context import UsersListed
 
@@ -40,7 +40,7 @@ async def probe(config: VerifyConfig, schemas: SchemaSet, user: str, *,
                                          subprotocols=config.subprotocols, fatal=False)
         except StepFailed:
             refusal = None
-        if refusal is not None or sock.state.value != "open":
+        if refusal is not None or sock.state is not SocketState.OPEN:
             reason = refusal.reason if refusal else "the socket did not open"
             return Probe(False, False, reason, refusal.status if refusal else None)
         frame = ({"type": "new-user-add", "data": {"userId": user}}

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
-from wsprobe.core import Direction, SchemaSet
+from wsprobe.core import SchemaSet
 from wsprobe.errors import UnreachableError, WsprobeError
 from wsprobe.scenario.events import (
     CaseFinished,
@@ -114,17 +114,21 @@ class _Run:
         ctx = CheckContext(session, spec, self.state, prefix=f"{self.state.prefix}-{index:02d}")
         error: str | None = None
         timed_out = False
+        limit = asyncio.timeout(None if deadline is None
+                                else max(0.0, deadline - time.monotonic()))
         try:
-            async with asyncio.timeout(None if deadline is None
-                                       else max(0.0, deadline - time.monotonic())):
-                async with session:
-                    await spec.func(ctx)
-        except TimeoutError:
-            timed_out = True
-            session.report(Finding(
-                title=f"the run's time limit ({config.run_timeout:g} s) expired during this check",
-                code=FindingCode.RUN_TIMEOUT, expected="the check to finish in time",
-                actual="it was still waiting", rule=spec.rule))
+            async with limit, session:
+                await spec.func(ctx)
+        except TimeoutError as exc:
+            if not limit.expired():  # a time-out of the check's own making is a bug in it
+                error = f"the check itself crashed: TimeoutError: {exc}"
+            timed_out = limit.expired()
+            if timed_out:
+                session.report(Finding(
+                    title=f"the run's time limit ({config.run_timeout:g} s) expired during "
+                          "this check", code=FindingCode.RUN_TIMEOUT,
+                    expected="the check to finish in time", actual="it was still waiting",
+                    rule=spec.rule))
         except WsprobeError as exc:
             error = str(exc)
         except asyncio.CancelledError:  # interrupted: the check is in the report, as such
@@ -137,7 +141,12 @@ class _Run:
         status = Status.ERROR if error else status_of(findings)
         stopped = False
         if not timed_out:  # a few ms on loopback; names the check during which the server died
-            seen = await probe(config, self.state.schemas, self.probe_user())
+            try:
+                seen = await probe(config, self.state.schemas, self.probe_user())
+            except asyncio.CancelledError:
+                self.emit(CaseFinished(self.clock(), case, status, time.monotonic() - started,
+                                       tuple(findings), "interrupted"))
+                raise
             alive = seen.connected and (seen.answered or not self.state.registration_answered)
             if not alive:
                 stopped = True
@@ -247,11 +256,6 @@ async def _run_all(run: _Run, specs: Sequence[CheckSpec], started: float) -> Non
         state.results.append(result)
         if result.server_stopped:
             state.stopped_at = f"{spec.rule} {spec.name}"
-
-
-def received_frames(results: Iterable[CheckResult]) -> int:
-    """How many frames the server sent during these checks."""
-    return sum(1 for r in results for f in r.frames if f.direction is Direction.SERVER)
 
 
 def seed_or_random(seed: int | None) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 from wsprobe.scenario.findings import Severity
 from wsprobe.scenario.matching import Matcher
 from wsprobe.scenario.session import Socket
-from wsprobe.verify.context import DELIVERY, CheckContext, Either, fields
+from wsprobe.verify.context import DELIVERY, CheckContext, Either, data_of, fields
 from wsprobe.verify.registry import Level, check
 
 __all__: list[str] = []
@@ -66,8 +66,7 @@ def _matcher(where: Any) -> Matcher:
 
 
 def _same_sender(ctx: CheckContext, frame: Any, me: str, what: str) -> None:
-    data = (frame.envelope or {}).get("data")
-    sender = data.get("senderId") if isinstance(data, dict) else None
+    sender = data_of(frame).get("senderId")
     if sender != me:
         raise ctx.fail(f"{what} was delivered with senderId {sender!r}, not the sender's "
                        f"registered id {me!r}", expected=f"data.senderId == {me!r}",
@@ -87,10 +86,10 @@ async def message_order(ctx: CheckContext) -> None:
     inboxes = list(bob.sockets.values())
     got = await ctx.session.await_frames(inboxes, mine, len(texts), ctx.timeout, "every")
     limited = [f for f in out.inbox if f.type == "error"
-               and ((f.envelope or {}).get("data") or {}).get("code") == "rate-limited"]
+               and data_of(f).get("code") == "rate-limited"]
     for sock in inboxes:
         frames = got[sock]
-        order = [((f.envelope or {}).get("data") or {}).get("text") for f in frames]
+        order = [data_of(f).get("text") for f in frames]
         if order == texts:
             continue
         if limited:  # a burst the server's rate limit (X3) cut short says nothing about order

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from wsprobe.scenario.frames import FrameRecord
-from wsprobe.verify.context import CheckContext, UsersListed, fields
+from wsprobe.verify.context import CheckContext, UsersListed, data_of, fields
 from wsprobe.verify.registry import Level, check
 
 __all__: list[str] = []
@@ -42,7 +42,7 @@ async def signal_relay(ctx: CheckContext) -> None:
     me = ctx.id("alice")
     for frames in got.values():
         frame = frames[0]
-        data = dict((frame.envelope or {}).get("data") or {})
+        data = dict(data_of(frame))
         sender = data.pop("senderId", None)
         if data != sent["data"]:
             changed = sorted(k for k in {*data, *sent["data"]}

@@ -59,7 +59,11 @@ async def handshake(ctx: CheckContext, url: str, origin: str | None) -> Handshak
 async def ping_pong(ctx: CheckContext) -> None:
     """Ping a registered socket and an unregistered one; each must get its pong in time."""
     for registered in (False, True):
-        ws = await open_raw(ctx, ctx.config.target, ctx.config.origin)
+        try:
+            ws = await open_raw(ctx, ctx.config.target, ctx.config.origin)
+        except (OSError, TimeoutError, WebSocketException) as exc:
+            raise ctx.fail("could not open a socket to ping", expected="an open WebSocket",
+                           actual=f"{type(exc).__name__}: {exc}") from None
         try:
             if registered:
                 await ws.send(f'{{"type": "new-user-add", "userId": "{ctx.id("alice")}"}}')
