@@ -40,10 +40,9 @@ from wsprobe.verify.result import CheckResult, VerifyResult
 __all__ = ["case_ref", "run_checks"]
 
 _NEEDS = {
-    Needs.ORIGINS: "needs --allowed-origin and --foreign-origin (an Origin the server accepts "
-                   "and one it must refuse)",
+    Needs.ORIGINS: "needs --allowed-origin and --foreign-origin",
     Needs.TOKEN: "needs --token (a valid credential)",
-    Needs.AGGRESSIVE: "needs --aggressive (it floods the server or sends an oversized frame)",
+    Needs.AGGRESSIVE: "needs --aggressive (a flood, an oversized frame)",
 }
 
 
