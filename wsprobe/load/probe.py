@@ -19,7 +19,7 @@ from wsprobe.load.config import LoadConfig
 from wsprobe.load.fanout import KINDS, Counts, Delivery, EventOutcome, FanoutTracker, Kind, Sent
 from wsprobe.load.histograms import KindHistograms
 
-__all__ = ["RAW_COLUMNS", "Probe"]
+__all__ = ["RAW_COLUMNS", "OnEvent", "Probe"]
 
 RAW_COLUMNS: Final = (
     "kind",

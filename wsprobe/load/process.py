@@ -33,7 +33,7 @@ from wsprobe.load.client import now_us  # noqa: E402
 from wsprobe.load.config import LoadConfig  # noqa: E402
 from wsprobe.load.fanout import EventOutcome  # noqa: E402
 from wsprobe.load.monitor import Monitor  # noqa: E402
-from wsprobe.load.probe import Probe  # noqa: E402
+from wsprobe.load.probe import OnEvent, Probe  # noqa: E402
 from wsprobe.load.summary import build_summary, progress_line, write_outputs  # noqa: E402
 from wsprobe.load.users import user_classes  # noqa: E402
 
@@ -57,7 +57,9 @@ def _emit(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _feed_locust(env: Environment) -> Any:
+def _feed_locust(env: Environment) -> OnEvent:
+    """Locust's statistics get one request per event: the time to this worker's last receiver."""
+
     def on_event(o: EventOutcome) -> None:
         if o.last_recv is None and o.expected == 0:
             return
@@ -78,7 +80,7 @@ def _feed_locust(env: Environment) -> Any:
 
 
 class UserSide:
-    """Probe, monitor and reporting loop of a process that runs users."""
+    """Probe and monitor of a process that runs users, and its interval reports."""
 
     def __init__(self, env: Environment, config: LoadConfig, node: str, out: Path) -> None:
         self.env = env
@@ -91,6 +93,7 @@ class UserSide:
         self.finished = False
 
     def report(self, *, final: bool = False) -> dict[str, Any]:
+        """This interval's report (``final``: finalize every pending event first)."""
         return self.probe.interval_report(
             final=final, monitor=self.monitor.interval(), on_event=self.on_event
         )
@@ -98,6 +101,7 @@ class UserSide:
 
 def run_worker(env: Environment, config: LoadConfig, *, node: str, out: Path,
                master_host: str, master_port: int) -> int:
+    """Run users for a master: relay sends, answer clock pings, report every interval."""
     runner: WorkerRunner = env.create_worker_runner(master_host, master_port)
     side = UserSide(env, config, node, out)
     probe = side.probe
@@ -157,6 +161,7 @@ def run_worker(env: Environment, config: LoadConfig, *, node: str, out: Path,
 
 def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
                bind_port: int, expect_workers: int) -> int:
+    """Run the whole run's timeline, merge every report and write the outputs; the exit code."""
     t0 = now_us()
     agg = Aggregator(t0=t0, interval=config.report_interval, loss_timeout=config.loss_timeout)
     finals: dict[str, dict[str, Any]] = {}
@@ -294,6 +299,7 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of one load process."""
     parser = argparse.ArgumentParser(prog="python -m wsprobe.load.process")
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--role", choices=["local", "master", "worker"], required=True)
