@@ -72,3 +72,15 @@ def test_importing_verify_pulls_in_no_load_or_report_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_public_surface_is_pinned():
+    """wsprobe.verify exports exactly its documented names, sorted."""
+    import wsprobe.verify
+
+    expected = ["DELIVERY", "ENTRY_POINT_GROUP", "REGISTRY", "CheckContext", "CheckName",
+                "CheckResult", "CheckSpec", "Either", "Level", "Needs", "RegisterForm",
+                "Registry", "TypeIs", "UsersListed", "VerifyConfig", "VerifyResult", "check",
+                "fields", "load_plugins", "select_checks", "verify", "verify_async"]
+    assert wsprobe.verify.__all__ == expected
+    assert all(hasattr(wsprobe.verify, name) for name in expected)
