@@ -12,6 +12,7 @@ from tests.verify.conftest import all_checks, neighbours, verify_hub
 from wsprobe.scenario.events import Status
 from wsprobe.server import Hub, HubFactory, ServerConfig
 from wsprobe.verify import REGISTRY, Level
+from wsprobe.verify.runner import _exit_code
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ TABLE = [
     Broken("frame-size-limit", server=ServerConfig(max_size=8 * 1024 * 1024),
            options={"aggressive": True, "max_frame": 1024 * 1024}),
     Broken("rate-limit", server=ServerConfig(rate_limit=None), options={"aggressive": True}),
+    Broken("server-pings", server=ServerConfig(ping_interval=None), options={"idle": 0.8}),
 ]
 # ping-pong and coverage need a server other than a hub subclass: see test_verify_transport.py
 
@@ -81,6 +83,8 @@ def test_broken_rule_is_named_alone(case: Broken):
         options["checks"] = neighbours(case.check)
     result = verify_hub(case.hub, case.server, **options)
     outcome = result.check(case.check)
+    if spec.level is Level.SHOULD:
+        assert _exit_code(result.checks, strict=True) == 1  # what --strict makes of it
     if spec.level is Level.MUST:
         assert result.failed == {case.check}, [(c.name, c.reason) for c in result.checks
                                                if c.status is not Status.PASSED]

@@ -15,6 +15,7 @@ from websockets.protocol import Protocol, Side
 
 from tests.verify.conftest import neighbours, verify_hub, verify_url
 from wsprobe.scenario.events import Status
+from wsprobe.server import ServerConfig
 
 
 def test_server_that_never_pongs_fails_ping_pong(monkeypatch: pytest.MonkeyPatch):
@@ -66,3 +67,10 @@ def test_a_run_that_proves_nothing_is_flagged():
         assert result.check("coverage").status is Status.WARNING
         assert "proves nothing" in result.check("coverage").reason
     asyncio.run(main())
+
+
+def test_server_that_pings_idle_clients_passes_t3():
+    """T3 (--idle): a server pinging every 0.3 s is seen pinging within 1.5 s."""
+    result = verify_hub(server=ServerConfig(ping_interval=0.3), idle=1.5, checks=("T3",))
+    assert result.exit_code == 0 and result.warned == frozenset()
+    assert result.check("server-pings").status is Status.PASSED

@@ -84,6 +84,9 @@ def _list(specs: list[object]) -> None:
               show_default=True, help="Size of X3's oversized frame, in bytes.")
 @click.option("--flood", type=click.IntRange(min=10), default=400, show_default=True,
               help="Messages in X3's burst.")
+@click.option("--idle", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
+              help="Run T3: wait up to SECONDS on an idle socket for the server's keepalive "
+                   "ping (e.g. 35 for a server that pings every 30 s). 0: skip T3.")
 @click.option("--heartbeat", type=float, default=0.1, show_default=True, callback=_positive,
               help="Seconds between status heartbeats (the real client's 30 s, compressed).")
 @click.option("--strict", is_flag=True, help="Warnings (broken SHOULD rules) fail the run too.")
@@ -103,13 +106,13 @@ def command(ctx: click.Context, *, url: str | None, checks: tuple[str, ...],
             subprotocols: tuple[str, ...], cafile: Path | None, insecure: bool,
             register_form: str, wait_for: float, allowed_origin: str | None,
             foreign_origin: str | None, aggressive: bool, max_frame: int, flood: int,
-            heartbeat: float, strict: bool, seed: int | None, reports: str, output_dir: Path,
-            verbose: int, no_progress: bool) -> None:
+            idle: float, heartbeat: float, strict: bool, seed: int | None, reports: str,
+            output_dir: Path, verbose: int, no_progress: bool) -> None:
     """Check that the backend at URL keeps every rule of the protocol (default: start the
     bundled reference backend and check that).
 
     Each check is named for its rule (P1-P6 presence, C1-C6 chat, S1-S4 signalling, R1-R3
-    robustness, X1-X3 security, T1-T2 transport, F1-F2 schemas and coverage); every failure
+    robustness, X1-X3 security, T1-T3 transport, F1-F2 schemas and coverage); every failure
     comes with the frames that prove it and a command that reruns just that check.
 
     Exit codes: 0 passed, 1 a MUST rule failed (or a warning under --strict), 2 bad usage,
@@ -133,7 +136,7 @@ def command(ctx: click.Context, *, url: str | None, checks: tuple[str, ...],
         register_form="data" if register_form == "data" else "top", wait_for=wait_for,
         allowed_origin=allowed_origin, foreign_origin=foreign_origin, aggressive=aggressive,
         strict=strict, seed=seed_or_random(seed), heartbeat=heartbeat, checks=checks,
-        skip=skips, plugins=plugins, max_frame=max_frame, flood=flood)
+        skip=skips, plugins=plugins, max_frame=max_frame, flood=flood, idle=idle)
     specs = select_checks(config)
     if list_only:
         _list(list(specs))

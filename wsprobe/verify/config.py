@@ -23,7 +23,8 @@ class VerifyConfig:
     ``timeout`` bounds each expectation, ``quiet`` is how long a check listens for a frame that
     must not come, ``run_timeout`` bounds the whole run. ``token`` goes in the URL as
     ``?token=``; ``allowed_origin`` and ``foreign_origin`` turn on X1; ``aggressive`` the floods
-    and oversized frames of X3. ``heartbeat`` compresses the real client's 30 s status heartbeat.
+    and oversized frames of X3; ``idle`` (seconds, 0: off) how long T3 waits for a server ping.
+    ``heartbeat`` compresses the real client's 30 s status heartbeat.
     """
 
     url: str
@@ -48,6 +49,7 @@ class VerifyConfig:
     checks: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
+    idle: float = 0.0
     max_frame: int = 4 * 1024 * 1024
     flood: int = 400
     #: the target URL as the user gave it (``None``: the bundled backend was started)
@@ -60,6 +62,8 @@ class VerifyConfig:
         for name in ("timeout", "quiet", "heartbeat"):
             if getattr(self, name) <= 0:
                 raise InputError(f"--{name} must be more than 0")
+        if self.idle < 0:
+            raise InputError("--idle must be 0 (off) or more")
         if self.run_timeout is not None and self.run_timeout <= 0:
             raise InputError("--run-timeout must be more than 0")
         if self.token == "":
@@ -118,6 +122,7 @@ class VerifyConfig:
             ("--foreign-origin", self.foreign_origin, None),
             ("--heartbeat", self.heartbeat, 0.1), ("--seed", self.seed, None),
             ("--max-frame", self.max_frame, 4 * 1024 * 1024), ("--flood", self.flood, 400),
+            ("--idle", self.idle, 0.0),
         ]
         for flag, value, default in flags:
             if value is not None and value != default:

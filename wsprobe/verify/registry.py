@@ -62,6 +62,7 @@ class Needs(enum.StrEnum):
     ORIGINS = "origins"  # --allowed-origin and --foreign-origin
     TOKEN = "token"  # --token
     AGGRESSIVE = "aggressive"  # --aggressive (floods and oversized frames)
+    IDLE = "idle"  # --idle SECONDS (how long to wait for the server's keepalive ping)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ _NEEDS = {
     Needs.ORIGINS: "needs --allowed-origin and --foreign-origin",
     Needs.TOKEN: "needs --token (a valid credential)",
     Needs.AGGRESSIVE: "needs --aggressive (a flood, an oversized frame)",
+    Needs.IDLE: "needs --idle SECONDS (e.g. 35 for a server that pings every 30 s)",
 }
 
 
@@ -53,7 +54,8 @@ def case_ref(spec: CheckSpec) -> CaseRef:
 
 def _missing(spec: CheckSpec, config: VerifyConfig) -> str | None:
     have = {Needs.ORIGINS: config.allowed_origin is not None,
-            Needs.TOKEN: config.token is not None, Needs.AGGRESSIVE: config.aggressive}
+            Needs.TOKEN: config.token is not None, Needs.AGGRESSIVE: config.aggressive,
+            Needs.IDLE: config.idle > 0}
     for need in sorted(spec.needs):
         if not have[need]:
             return f"skipped: {_NEEDS[need]}"

@@ -1,7 +1,8 @@
-"""Transport (protocol.md section 1): pings are answered (T1), closes carry proper codes (T2).
+"""Transport (protocol.md section 1): pings are answered (T1), closes carry proper codes (T2),
+idle clients are pinged (T3).
 
-T1 and T2 are wsprobe's ids for these two rules of section 1; handshakes probed outside a
-session (X1, X2) also use :func:`handshake` from here.
+T1 to T3 are wsprobe's ids for these rules of section 1; handshakes probed outside a session
+(X1, X2) also use :func:`handshake` from here.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from dataclasses import dataclass
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.datastructures import Headers
 from websockets.exceptions import InvalidStatus, WebSocketException
+from websockets.frames import Frame, Opcode
 from websockets.typing import Origin, Subprotocol
 
 from wsprobe.verify.context import CheckContext
-from wsprobe.verify.registry import check
+from wsprobe.verify.registry import Level, Needs, check
 
 __all__ = ["Handshake", "handshake"]
 
@@ -101,3 +103,32 @@ async def clean_close(ctx: CheckContext) -> None:
                        f"({sock.describe_close()})",
                        expected="the server's close frame with code 1000",
                        actual=sock.describe_close(), sock=sock)
+
+
+@check("server-pings", rule="T3", level=Level.SHOULD, cost=8, needs={Needs.IDLE},
+       text="the server pings idle clients (real servers every 30 s), so that dead connections "
+            "are noticed")
+async def server_pings(ctx: CheckContext) -> None:
+    """A registered socket stays silent for up to --idle seconds, watching for a ping."""
+    ws = await open_raw(ctx, ctx.config.target, ctx.config.origin)
+    pinged = asyncio.Event()
+    answer = ws.protocol.recv_frame
+
+    def watch(frame: Frame) -> None:
+        if frame.opcode is Opcode.PING:
+            pinged.set()
+        answer(frame)  # the pong goes out as usual
+
+    setattr(ws.protocol, "recv_frame", watch)  # noqa: B010  # a spy on one connection only
+    try:
+        await ws.send(f'{{"type": "new-user-add", "userId": "{ctx.id("idle")}"}}')
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(ctx.config.idle):
+                await pinged.wait()
+        except TimeoutError:
+            ctx.finding(f"an idle socket got no ping from the server in {ctx.config.idle:g} s",
+                        expected="a WebSocket ping from the server while the client is idle",
+                        actual=f"no ping in {time.monotonic() - started:.1f} s")
+    finally:
+        await ws.close()
