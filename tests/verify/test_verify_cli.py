@@ -122,7 +122,9 @@ def test_interrupt_writes_the_partial_report_and_exits_130(tmp_path: Path):
              str(out_dir), "--no-progress", "--timeout", "1"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        time.sleep(2.5)
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("wsprobe verify")  # the run has started
+        time.sleep(1.5)  # the first check (1 s time-outs against a mute server) is under way
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
