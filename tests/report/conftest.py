@@ -12,8 +12,8 @@ import pytest
 
 from tests.capacity.slow_backend import slow_backend
 
-LOAD_ARGS = ("--headless", "--users", "10", "--duration", "3s", "--workers", "0",
-             "--heartbeat", "0.5s", "--loss-timeout", "1s", "--slo", "status.p99<500ms",
+LOAD_ARGS = ("--headless", "--users", "16", "--spawn-rate", "100", "--duration", "3s",
+             "--workers", "0", "--heartbeat", "0.25s", "--loss-timeout", "1s", "--slo", "status.p99<500ms",
              "--quiet")
 
 
@@ -31,7 +31,7 @@ def _load(out: Path, *url: str) -> Path:
 
 @pytest.fixture(scope="session")
 def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 3 s load run of 10 users against the bundled reference backend."""
+    """A 3 s load run of 16 users against the bundled reference backend."""
     return _load(tmp_path_factory.mktemp("runs") / "base")
 
 

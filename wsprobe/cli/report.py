@@ -91,7 +91,8 @@ def compare(ctx: click.Context, *, base: Path, new: Path, tolerance: str, latenc
     result = compare_runs(read_run(base), read_run(new), tolerance=tol, latency_floor=floor)
     rows = [("metric", "base", "new", "change", "")]
     rows += [(c.name, c.old.shown() if c.old else "", c.new.shown() if c.new else "",
-              c.change(), "REGRESSED" if c.regressed else "") for c in result.changes]
+              c.change(), "REGRESSED" if c.regressed else "(few samples)" if c.few_samples
+              else "") for c in result.changes]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
         line = "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)

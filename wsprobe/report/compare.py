@@ -1,9 +1,10 @@
 """``report compare BASE NEW``: old, new and change per metric, and which ones regressed.
 
 A gating metric regressed when it moved the wrong way by more than ``tolerance`` (relative) and
-by more than its noise floor (absolute). A ratio where higher is better (delivered) is compared
-by its shortfall, so 99.9% -> 99% (ten times the losses) is a regression at any tolerance below
-900%, while 0.1% -> 0.11% of losses is within the noise floor.
+by more than its noise floor (absolute), and both runs measured it on enough samples (ten beyond
+the percentile: 1,000 for a p99; 100 expected deliveries for a ratio). A ratio where higher is
+better (delivered) is compared by its shortfall, so 99.9% -> 99% (ten times the losses) is a
+regression at any tolerance below 900%, while 0.1% -> 0.11% of losses is within the noise floor.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ class Change:
     old: Metric | None
     new: Metric | None
     regressed: bool
+
+    @property
+    def few_samples(self) -> bool:
+        """A gating metric that does not gate here: one run has too few samples for it."""
+        metrics = [m for m in (self.old, self.new) if m is not None]
+        return any(m.gate for m in metrics) and not all(m.measured_enough for m in metrics)
 
     @property
     def name(self) -> str:
@@ -65,7 +72,7 @@ class Comparison:
         """The table, in Markdown."""
         lines = [f"| metric | {self.base} | {self.new} | change | |", "|---|--:|--:|--:|---|"]
         for c in self.changes:
-            flag = "❌ regressed" if c.regressed else ""
+            flag = "❌ regressed" if c.regressed else "few samples" if c.few_samples else ""
             lines.append(f"| {c.name} | {c.old.shown() if c.old else ''} | "
                          f"{c.new.shown() if c.new else ''} | {c.change()} | {flag} |")
         verdict = (f"**{len(self.regressions)} regression(s)** past {self.tolerance:.0%}"
@@ -77,6 +84,8 @@ def regressed(old: Metric, new: Metric, tolerance: float) -> bool:
     """Whether ``new`` is worse than ``old`` by more than ``tolerance`` and the noise floor."""
     if not new.gate or new.better is Better.NEITHER:
         return False
+    if not (old.measured_enough and new.measured_enough):
+        return False  # a p99 of 40 samples is noise, whichever way it moved
     if old.value is None or new.value is None:
         # a gating figure that vanished (nothing measured) is worse than any number
         return old.value is not None and new.value is None

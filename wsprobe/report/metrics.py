@@ -40,6 +40,13 @@ class Metric:
     better: Better
     floor: float = 0.0
     gate: bool = True
+    samples: float | None = None  # what the figure was computed from (None: not a sample)
+    need: int = 0  # samples it needs to be more than noise (1,000 for a p99)
+
+    @property
+    def measured_enough(self) -> bool:
+        """Whether the figure rests on enough samples to gate on."""
+        return self.samples is None or self.samples >= self.need
 
     def shown(self) -> str:
         """The value for people: ``12.3 ms``, ``99.95%``, ``42 users``."""
@@ -69,6 +76,9 @@ def number(raw: object) -> float | None:
 
 
 _LATENCY = (("p50", True), ("p90", True), ("p99", True), ("p99.9", False), ("max", False))
+#: samples a percentile needs before it gates: ten beyond it (1,000 for a p99)
+_NEED = {"p50": 20, "p90": 100, "p99": 1_000, "p99.9": 10_000, "max": 1_000}
+_RATIO_NEED = 100
 
 
 def load_metrics(run: LoadRun, latency_floor: float) -> list[Metric]:
@@ -82,22 +92,26 @@ def load_metrics(run: LoadRun, latency_floor: float) -> list[Metric]:
         total_delivered += delivered
         out.append(Metric(f"{kind}.events", number(row["events"]), "count", Better.NEITHER,
                           gate=False))
+        samples = number(row["samples"]) or 0.0
         for name, gate in _LATENCY:
             out.append(Metric(f"{kind}.{name}", number(row[f"{name}_ms"]), "ms", Better.LOWER,
-                              latency_floor, gate))
+                              latency_floor, gate, samples, _NEED[name]))
         for name, gate in _LATENCY[:3]:
             out.append(Metric(f"{kind}.scheduled.{name}", number(row[f"sched_{name}_ms"]), "ms",
-                              Better.LOWER, latency_floor, gate))
+                              Better.LOWER, latency_floor, gate, samples, _NEED[name]))
         if expected:
             lost, dups = number(row["lost"]) or 0.0, number(row["duplicates"]) or 0.0
             out += [
-                Metric(f"{kind}.delivered", delivered / expected, "ratio", Better.HIGHER, 0.001),
-                Metric(f"{kind}.lost", lost / expected, "ratio", Better.LOWER, 0.001),
-                Metric(f"{kind}.duplicates", dups / expected, "ratio", Better.LOWER, 0.001),
+                Metric(f"{kind}.delivered", delivered / expected, "ratio", Better.HIGHER, 0.001,
+                       samples=expected, need=_RATIO_NEED),
+                Metric(f"{kind}.lost", lost / expected, "ratio", Better.LOWER, 0.001,
+                       samples=expected, need=_RATIO_NEED),
+                Metric(f"{kind}.duplicates", dups / expected, "ratio", Better.LOWER, 0.001,
+                       samples=expected, need=_RATIO_NEED),
             ]
     if total_expected:
         out.append(Metric("all.delivered", total_delivered / total_expected, "ratio",
-                          Better.HIGHER, 0.001))
+                          Better.HIGHER, 0.001, samples=total_expected, need=_RATIO_NEED))
     duration = run.duration_s
     if duration:
         out.append(Metric("all.deliveries_per_s", total_delivered / duration, "/s",
