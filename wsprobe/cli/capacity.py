@@ -66,7 +66,8 @@ _BEHAVIOUR = {"sockets_per_user": "sockets", "heartbeat": "heartbeat",
               help="What every step must meet, e.g. 'status.p99<100ms' (wsprobe load's syntax); "
                    "repeatable.")
 @click.option("--profile", type=click.Path(dir_okay=False, path_type=Path),
-              help="YAML load profile (user kinds and behaviour), as for wsprobe load.")
+              help="YAML load profile (user kinds and behaviour), as for wsprobe load; its users "
+                   "and duration are the search's to set.")
 @click.option("--start", type=click.IntRange(min=1), default=10, show_default=True,
               help="Users of the first step.")
 @click.option("--growth", type=click.FloatRange(min=1.01), default=2.0, show_default=True,
@@ -90,14 +91,20 @@ _BEHAVIOUR = {"sockets_per_user": "sockets", "heartbeat": "heartbeat",
 @click.option("-r", "--spawn-rate", type=click.FloatRange(min=0.01), default=None,
               help="Users started (and stopped) per second (default: each step's users within "
                    "about 2 s, at least 50/s).")
-@click.option("--sockets-per-user", type=click.IntRange(min=1), default=None)
+@click.option("--sockets-per-user", type=click.IntRange(min=1), default=None,
+              help="Sockets each user opens (default 1, or the profile's).")
 @click.option("--heartbeat", callback=_duration, default=None,
               help="Status heartbeat interval (default 30s, or the profile's).")
-@click.option("--focus-flips-per-minute", type=click.FloatRange(min=0), default=None)
-@click.option("--chats-per-minute", type=click.FloatRange(min=0), default=None)
-@click.option("--calls-per-minute", type=click.FloatRange(min=0), default=None)
-@click.option("--late-after", callback=_duration, default=None)
-@click.option("--loss-timeout", callback=_duration, default="2s", show_default=True)
+@click.option("--focus-flips-per-minute", type=click.FloatRange(min=0), default=None,
+              help="away/online flips per user per minute (as for wsprobe load).")
+@click.option("--chats-per-minute", type=click.FloatRange(min=0), default=None,
+              help="Chat messages per user per minute (as for wsprobe load).")
+@click.option("--calls-per-minute", type=click.FloatRange(min=0), default=None,
+              help="Calls per user per minute (as for wsprobe load).")
+@click.option("--late-after", callback=_duration, default=None,
+              help="A delivery slower than this is late (default 1s).")
+@click.option("--loss-timeout", callback=_duration, default="2s", show_default=True,
+              help="A delivery not seen within this is lost.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="Worker processes per step (0: one process; raise it when the generator "
                    "saturates).")
