@@ -132,3 +132,14 @@ def test_aggregator_merges_workers_without_loss() -> None:
     assert last.get_max_value() == last.get_highest_equivalent_value(9_000)
     assert agg.totals[STATUS].delivered == 500
     assert agg.series[0]["users"] == 2 and agg.series[0]["kinds"][STATUS]["deliveries"] == 500
+
+
+def test_public_surface_is_pinned() -> None:
+    """wsprobe.load exports exactly its plain (gevent-free) building blocks, sorted."""
+    import wsprobe.load
+
+    assert wsprobe.load.__all__ == [
+        "KINDS", "Counts", "FanoutTracker", "Kind", "LoadConfig", "Sent", "Slo", "SloResult",
+        "UserKind", "evaluate", "parse_duration", "parse_slo",
+    ]
+    assert wsprobe.load.__all__ == sorted(wsprobe.load.__all__, key=lambda n: (n != n.upper(), n))
