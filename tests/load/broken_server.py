@@ -3,7 +3,8 @@
 The protocol logic is the reference :class:`wsprobe.server.Hub`; only delivery is broken:
 ``--drop P`` loses each relayed ``user-status-update`` at each receiver with probability P, and
 ``--delay S`` holds every relay (status, chat, signal, ``get-users`` broadcasts) for S seconds
-before sending; ``--misspell`` relays chat as ``recieve-message``. Prints its URL on one line, then serves until terminated.
+before sending; ``--misspell`` relays chat as ``recieve-message``; ``--kick S`` closes the first
+four load sockets S seconds after they register. Prints its URL on one line, then serves until terminated.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--drop", type=float, default=0.0)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--kick", type=float, default=0.0,
+                        help="close the first four load sockets this long after they register (1011)")
     parser.add_argument("--misspell", action="store_true",
                         help="relay chat as 'recieve-message' (the old tutorial's typo)")
     args = parser.parse_args()
@@ -32,6 +35,7 @@ async def main() -> None:
     ids = itertools.count(1)
     rng = random.Random(7)
     loop = asyncio.get_running_loop()
+    kicked: set[SocketId] = set()
 
     def send(action: Send) -> None:
         targets = [conns[s] for s in action.to if s in conns]
@@ -58,6 +62,10 @@ async def main() -> None:
         await apply(hub.open(sock), relay=False)
         try:
             async for frame in connection:
+                if args.kick and len(kicked) < 4 and sock not in kicked and '"wp-' in str(frame):
+                    kicked.add(sock)
+                    loop.call_later(args.kick,
+                                    lambda c=connection: asyncio.ensure_future(c.close(1011)))
                 actions = hub.receive(sock, frame, loop.time())
                 # the answer to a socket's own registration is not a relay
                 own = [a for a in actions if isinstance(a, Send) and a.to == (sock,)]

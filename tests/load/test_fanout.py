@@ -104,3 +104,15 @@ def test_lost_deliveries_are_logged_as_rows() -> None:
     tracker.finalize_all()
     assert [(r.socket, r.status, r.latency) for r in rows] == [(1, "delivered", 3 * MS),
                                                                 (2, "lost", None)]
+
+
+def test_receipt_long_before_the_send_is_another_event() -> None:
+    """A marker seen well before the send naming it (a reconnect's leave) is not its delivery."""
+    tracker, recorded, _ = _tracker()
+    tracker.received("l|alice", SocketId(3), 10 * MS)
+    tracker.sent(Sent("l|alice", STATUS, "alice", None, 900 * MS, 900 * MS), local=True)
+    tracker.received("l|alice", SocketId(3), 902 * MS)
+    tracker.finalize_all()
+    assert tracker.unmatched == 1
+    assert recorded == [(STATUS, 2 * MS, 2 * MS)]
+    assert tracker.counts[STATUS].duplicates == 0

@@ -165,3 +165,22 @@ def test_server_breaking_the_protocol_exits_3(run_load: Callable[..., Run],
     assert target["ok"] is False and target["protocol_errors"] > 0
     assert any("recieve-message" in p for p in target["problems"])
     assert run.summary["kinds"]["chat"]["lost"] == run.summary["kinds"]["chat"]["expected"] > 0
+
+
+def test_dropped_sockets_reconnect_and_count_against_the_target(
+    run_load: Callable[..., Run], broken_server: Callable[..., str], tmp_path: Path
+) -> None:
+    """A server that closes sockets: they reconnect and go on receiving; the target broke (3)."""
+    url = broken_server("--kick", "1.0")
+    profile = tmp_path / "p.yaml"
+    profile.write_text("reconnect-backoff: 0.2s\n", encoding="utf-8")
+    run = run_load(url, *FAST, "--profile", str(profile), "--users", "6", "--spawn-rate", "6",
+                   "--workers", "0")
+    assert run.code == 3, run.stderr
+    summary = run.summary
+    assert summary["target"]["closed_by_server"] == 4
+    assert summary["target"]["connect_failures"] == 0
+    # each dropped user came back: 4 more registrations than users, so 4 more sockets
+    assert summary["run"]["peak_users"] == 6
+    status = summary["kinds"]["status"]
+    assert status["lost"] == 0 and status["delivered"] > 0

@@ -51,6 +51,8 @@ class UserKind:
     call_duration: float = 5.0
     session: float = 0.0  # 0: stay for the whole run; else leave and rejoin as a new user
     rejoin_after: float = 1.0
+    reconnect_backoff: float = 5.0  # a dropped socket reconnects after this x attempt ...
+    reconnect_attempts: int = 5  # ... up to this many times (0: never)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,10 @@ Rules, all on one reference clock in microseconds:
   every further copy is a duplicate; a delivery later than ``late_after`` is also ``late``;
 * an expected socket without a copy when the event is finalized (``loss_timeout`` after the send,
   or at :meth:`FanoutTracker.finalize_all`) is ``lost``;
-* a receipt whose send record never arrives within ``loss_timeout`` of its receipt is
-  ``unmatched``; a negative latency (clock offsets across hosts) is counted as ``negative``
-  and recorded as 0.
+* a receipt whose send record never arrives within ``loss_timeout`` of its receipt, or that came
+  more than ``skew`` before the send it names (the same user id leaving and coming back on a
+  reconnect), is ``unmatched``; a smaller negative latency (clock offsets across hosts) is counted
+  as ``negative`` and recorded as 0.
 """
 
 from __future__ import annotations
@@ -150,8 +151,10 @@ class FanoutTracker:
         loss_timeout: int,
         record: RecordLatency,
         on_delivery: Callable[[Delivery], None] | None = None,
+        skew: int = 100_000,
     ) -> None:
         self.late_after = late_after
+        self.skew = skew
         self.loss_timeout = loss_timeout
         self.counts: dict[Kind, Counts] = {kind: Counts() for kind in KINDS}
         self.unmatched = 0
@@ -210,6 +213,11 @@ class FanoutTracker:
             event = self._events[sent.key] = _Event(sent.key, created=sent.t_send)
         elif event.sent is not None:
             return  # the same send record twice (relayed back to its origin): ignore
+        stale = [s for s, t_recv in event.firsts.items() if t_recv < sent.t_send - self.skew]
+        if stale:  # the same marker seen long before this send: another event (a reconnect)
+            self.unmatched += len(stale)
+            for socket in stale:
+                del event.firsts[socket]
         event.sent = sent
         self.counts[sent.kind].duplicates += event.early_duplicates
         heapq.heappush(self._deadlines, (sent.t_send + self.loss_timeout, sent.key))

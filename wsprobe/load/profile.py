@@ -46,6 +46,8 @@ BEHAVIOUR_KEYS: Final[dict[str, tuple[str, str]]] = {
     "call-duration": ("call_duration", "duration"),
     "session": ("session", "duration"),
     "rejoin-after": ("rejoin_after", "duration"),
+    "reconnect-backoff": ("reconnect_backoff", "duration"),
+    "reconnect-attempts": ("reconnect_attempts", "whole"),
 }
 RUN_KEYS: Final[dict[str, str]] = {
     "users": "count",
@@ -74,6 +76,8 @@ def _value(raw: object, how: str, where: str) -> float:
         raise InputError(f"{where}: expected a number, got {raw!r}")
     if how == "count" and (not isinstance(raw, int) or raw < 1):
         raise InputError(f"{where}: expected a whole number of at least 1, got {raw!r}")
+    if how == "whole" and not isinstance(raw, int):
+        raise InputError(f"{where}: expected a whole number, got {raw!r}")
     if how == "fraction" and not 0 <= raw <= 1:
         raise InputError(f"{where}: expected a fraction between 0 and 1, got {raw!r}")
     if raw < 0:

@@ -14,13 +14,15 @@ from typing import Any, Final, Protocol
 
 import gevent
 
-from wsprobe.load.client import WebSocketClient
+from wsprobe.load.client import ConnectFailed, WebSocketClient
+from wsprobe.load.config import UserKind
 from wsprobe.load.fanout import SocketId
 from wsprobe.load.probe import Probe
 
 __all__ = ["MARKER_LEN", "ProbeSocket", "SocketOwner", "status_marker"]
 
 _loads = json.loads
+QUEUE_LIMIT: Final = 1000
 _BENIGN_ERRORS: Final = frozenset({"receiver-offline", "rate-limited"})
 MARKER_LEN: Final = len("2026-01-01T00:00:00.000000001Z")
 
@@ -81,6 +83,7 @@ class SocketOwner(Protocol):
     """The user a socket belongs to (``wsprobe.load.users``)."""
 
     probe: Probe
+    kind: UserKind
     uid: str
     left: bool
     online: frozenset[object]
@@ -92,7 +95,7 @@ class SocketOwner(Protocol):
 class ProbeSocket:
     """One socket of a user: its client, its view of the online set, and its receipt handler."""
 
-    __slots__ = ("client", "greenlet", "known", "primary", "probe", "sid", "user")
+    __slots__ = ("client", "greenlet", "known", "primary", "probe", "queue", "sid", "user")
 
     def __init__(self, user: SocketOwner, primary: bool) -> None:
         self.user = user
@@ -102,6 +105,7 @@ class ProbeSocket:
         self.known: frozenset[object] | None = None
         self.client = WebSocketClient(user.probe.config.url, on_text=self.on_text)
         self.greenlet: gevent.Greenlet | None = None
+        self.queue: list[bytes] = []
 
     def on_text(self, data: bytes, t: int) -> None:
         """Handle one text frame received at ``t`` (microseconds, before any parsing)."""
@@ -175,10 +179,61 @@ class ProbeSocket:
         if self.primary:
             self.user.online = ids
 
+    def send(self, frame: bytes) -> None:
+        """Send a frame, or queue it while the socket is reconnecting (as the real client does)."""
+        if self.client.open:
+            try:
+                self.client.send(frame)
+                return
+            except ConnectFailed:
+                pass
+        if len(self.queue) < QUEUE_LIMIT:
+            self.queue.append(frame)
+
     def run(self) -> None:
+        """Receive until the user leaves; reconnect after 5 s x attempt, up to 5 attempts.
+
+        (The real client's policy; the user kind's ``reconnect_backoff`` and
+        ``reconnect_attempts`` change it.)
+        """
+        probe = self.probe
+        kind = self.user.kind
+        attempt = 0
+        while True:
+            try:
+                self.client.run()
+            finally:
+                probe.tracker.socket_closing(self.sid, probe.now())
+            if self.user.left:
+                return
+            probe.closed_by_server += 1  # the server closed or dropped us: not our doing
+            while True:
+                attempt += 1
+                if attempt > kind.reconnect_attempts:
+                    return
+                gevent.sleep(kind.reconnect_backoff * attempt)
+                if self.user.left:
+                    return
+                if self._reconnect():
+                    attempt = 0
+                    break
+
+    def _reconnect(self) -> bool:
+        """A new connection (a new receiver for the tracker), registered, with the queue sent."""
+        probe = self.probe
+        client = WebSocketClient(probe.config.url, on_text=self.on_text)
         try:
-            self.client.run()
-        finally:
-            if not self.user.left:  # the server closed or dropped us: not our doing
-                self.probe.closed_by_server += 1
-            self.probe.tracker.socket_closing(self.sid, self.probe.now())
+            client.connect()
+        except ConnectFailed as exc:
+            probe.connect_failures += 1
+            probe.refused += exc.refused
+            return False
+        self.client = client
+        self.sid = SocketId(probe.new_socket_id())
+        self.known = None
+        probe.tracker.socket_opened(self.sid, self.user.uid)
+        self.send(json.dumps({"type": "new-user-add", "userId": self.user.uid}).encode())
+        queued, self.queue = self.queue, []
+        for frame in queued:
+            self.send(frame)
+        return True

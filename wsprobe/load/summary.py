@@ -173,6 +173,8 @@ def build_summary(
                     "chats_per_min": k.chats_per_min,
                     "calls_per_min": k.calls_per_min,
                     "session_s": k.session,
+                    "reconnect_backoff_s": k.reconnect_backoff,
+                    "reconnect_attempts": k.reconnect_attempts,
                 }
                 for k in config.kinds
             ],

@@ -130,6 +130,8 @@ class Session:
         self.left = True
         probe = self.probe
         live = [s for s in self.sockets if s.client.open]
+        for sock in self.sockets:
+            sock.queue.clear()
         if live:
             self.send_status("offline", t_sched)
             t_send = probe.now()
@@ -154,10 +156,7 @@ class Session:
     # sends -------------------------------------------------------------------------------
 
     def send(self, sock: ProbeSocket, frame: bytes) -> None:
-        try:
-            sock.client.send(frame)
-        except ConnectFailed:
-            self.probe.tracker.socket_closing(sock.sid, self.probe.now())
+        sock.send(frame)
 
     def send_status(self, status: str, t_sched: int) -> None:
         self.status = status if status != "offline" else self.status
