@@ -95,6 +95,7 @@ def _load_section(run: LoadRun, prefix: str) -> str:
         "duplicates": kinds["duplicates"], "late": kinds["late"],
         **{f"{p} ms": kinds[f"{p}_ms"] for p in ("p50", "p90", "p99", "p99.9", "max")},
         "p99 ms (scheduled)": kinds["sched_p99_ms"],
+        "p99 ms to last receiver": kinds["last_p99_ms"],
     })
     table.index.name = "kind"
     parts.append("<h3>Per event kind</h3>" + _table(table, index=True))
