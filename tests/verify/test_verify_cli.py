@@ -28,11 +28,13 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 
 def test_verify_alone_checks_the_bundled_backend_and_passes(capsys: pytest.CaptureFixture[str]):
-    """`wsprobe verify` with no URL starts the reference backend, runs every check, exits 0."""
+    """`wsprobe verify` with no URL starts the reference backend with its gates on and runs every
+    check, security and server pings included, and exits 0."""
     code, out, _ = run_cli(["--timeout", "1"], capsys)
     assert code == 0, out
     assert "started the bundled reference backend" in out
-    assert "PASSED: 26 passed, 5 skipped" in out
+    assert "PASSED: 31 passed ·" in out
+    assert "skipped" not in out
     assert "FAILED" not in out and "warning" not in out.split("PASSED")[-1]
 
 
@@ -57,11 +59,10 @@ def test_list_names_every_check(capsys: pytest.CaptureFixture[str]):
         (["--allowed-origin", "https://a.example"], "--foreign-origin"),
         (["--header", "no colon"], "'Name: value'"),
         (["--plugin", "tests.verify.no_such_module"], "cannot import"),
-        (["--check", "X1"], "nothing tested"),
         (["--schemas", "/nonexistent/schemas"], "not a folder of JSON Schemas"),
     ],
     ids=["unknown-check", "unknown-skip", "not-websocket", "bad-report", "cafile-on-ws",
-         "half-of-x1", "bad-header", "bad-plugin", "nothing-tested", "bad-schemas"],
+         "half-of-x1", "bad-header", "bad-plugin", "bad-schemas"],
 )
 def test_bad_usage_is_exit_2_with_a_clear_line(args: list[str], words: str,
                                                capsys: pytest.CaptureFixture[str]):
@@ -70,6 +71,16 @@ def test_bad_usage_is_exit_2_with_a_clear_line(args: list[str], words: str,
     assert code == 2
     assert words in out + err
     assert "Traceback" not in out + err
+
+
+def test_nothing_tested_is_exit_2(capsys: pytest.CaptureFixture[str]):
+    """A run whose every selected check is skipped (X1 with no Origin inputs) proves nothing: exit 2."""
+    from wsprobe.server import BackgroundServer, ServerConfig
+
+    with BackgroundServer(ServerConfig()) as url:
+        code, out, err = run_cli([url, "--check", "X1"], capsys)
+    assert code == 2
+    assert "nothing tested" in out + err
 
 
 def test_unreachable_target_is_exit_3(capsys: pytest.CaptureFixture[str]):

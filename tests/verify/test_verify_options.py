@@ -78,14 +78,13 @@ def test_strict_turns_a_warning_into_exit_1():
     assert strict.warned == {"offline-status"}
 
 
-def test_full_suite_against_the_reference_backend_is_clean_and_fast():
-    """The whole suite (X probes included; T3 needs --idle) against wsprobe serve: exit 0, no
-    warnings, < 10 s."""
-    result = verify(None, aggressive=True, token="s3cret", allowed_origin="https://a.example",
+def test_full_suite_against_the_reference_backend_is_clean():
+    """The whole suite (X probes and T3 included) against wsprobe serve: exit 0, no warnings,
+    nothing skipped. (Its speed is measured by benchmarks/bench_verify.py, not asserted here.)"""
+    result = verify(None, token="s3cret", allowed_origin="https://a.example",
                     foreign_origin="https://b.example")
     assert result.exit_code == 0, [(c.name, c.reason) for c in result.checks if c.reason]
-    assert result.warned == frozenset() and result.skipped == {"server-pings"}
-    assert result.duration < 10
+    assert result.warned == frozenset() and result.skipped == frozenset()
 
 
 def _spec(name: str, rule: str, cost: int = 5, late: bool = False) -> Registry:

@@ -144,8 +144,9 @@ def command(ctx: click.Context, *, url: str | None, checks: tuple[str, ...],
     schemas = load_schemas(*([schemas_dir] if schemas_dir is not None else []))
     kinds = parse_report_kinds(reports)
     rerun: dict[str, str] = {s.name: config.rerun(s.name) for s in specs}
-    note = None if url is not None else "started the bundled reference backend (wsprobe " \
-                                        "serve) on a free loopback port"
+    note = None if url is not None else (
+        "started the bundled reference backend (wsprobe serve) on a free loopback port, with a "
+        "token, an Origin allow-list, size and rate limits and 1 s pings, so every check runs")
     handlers = [VerifyConsole(rerun=rerun, note=note, progress=not no_progress,
                               verbose=verbose),
                 *verify_report_handlers(kinds, output_dir, specs, rerun)]

@@ -5,8 +5,11 @@
     result = verify("ws://127.0.0.1:8080/ws/ws", skip=("X*",))
     assert result.exit_code == 0, result.failed
 
-With ``url=None`` the bundled reference backend is started on a free loopback port (configured
-with ``allowed_origin`` and ``token`` when they are given, so X1 and X2 have something to check).
+With ``url=None`` the bundled reference backend is started on a free loopback port with its
+security gates on (a token, an Origin allow-list, its frame size and rate limits) and pinging every
+second, and the run gets the matching inputs (``token``, ``allowed_origin``/``foreign_origin``,
+``aggressive``, ``idle``), so that the out-of-the-box run exercises X1 to X3 and T3 too. Inputs
+given explicitly win.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import secrets
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -24,9 +28,10 @@ from wsprobe.verify.registry import REGISTRY, CheckSpec, Registry, load_plugins
 from wsprobe.verify.result import VerifyResult
 from wsprobe.verify.runner import run_checks, seed_or_random
 
-__all__ = ["bundled_target", "select_checks", "verify", "verify_async"]
+__all__ = ["bundled_security", "bundled_target", "select_checks", "verify", "verify_async"]
 
 BUNDLED = "ws://bundled.invalid/ws/ws"  # stands for "start the reference backend" in a config
+_BUNDLED_PING_INTERVAL = 1.0  # the bundled backend pings every second: T3 waits 2.5 s, not 35
 
 
 def select_checks(config: VerifyConfig, registry: Registry | None = None) -> list[CheckSpec]:
@@ -46,11 +51,24 @@ async def bundled_target(config: VerifyConfig) -> AsyncIterator[VerifyConfig]:
         return
     from wsprobe.server import ServerConfig, running
 
+    config = bundled_security(config)
     server_config = ServerConfig(
         port=0, allowed_origins=(config.allowed_origin,) if config.allowed_origin else (),
-        token=config.token)
+        token=config.token, ping_interval=_BUNDLED_PING_INTERVAL)
     async with running(server_config) as server:
         yield dataclasses.replace(config, url=server.url)
+
+
+def bundled_security(config: VerifyConfig) -> VerifyConfig:
+    """The security inputs for a run against the bundled backend (it enforces all of them)."""
+    return dataclasses.replace(
+        config,
+        token=config.token or secrets.token_urlsafe(12),
+        allowed_origin=config.allowed_origin or "https://app.wsprobe.invalid",
+        foreign_origin=config.foreign_origin or "https://evil.wsprobe.invalid",
+        aggressive=True,
+        idle=config.idle or _BUNDLED_PING_INTERVAL * 2.5,
+    )
 
 
 async def verify_async(config: VerifyConfig, *, handlers: Iterable[EventHandler] = (),
