@@ -63,6 +63,11 @@ def _capacity_lines(run: CapacityRun) -> list[str]:
                      f"{', '.join(f'`{s}`' for s in run.slos)}")
     if run.stopped:
         lines.append(f"⚠️ stopped early: {run.stopped}")
+        held = [int(r["passing"]) for r in run.summary.get("repeats") or []
+                if isinstance(r, dict) and isinstance(r.get("passing"), int)]
+        if held:
+            lines.append(f"Before it stopped, every SLO held up to {max(held)} users "
+                         "(a lower bound, not the capacity).")
     return lines
 
 
