@@ -97,6 +97,7 @@ def _enough(slos: tuple[Slo, ...], window: Window, need: int) -> bool:
 
 
 def _check_run(folder: Path, code: int) -> dict[str, Any]:
+    """The step run's summary; stops the search when the target broke."""
     path = folder / "summary.json"
     if not path.is_file():
         raise _Stop(f"the load run wrote no {path} (exit {code})", EXIT_INVALID)
@@ -106,11 +107,44 @@ def _check_run(folder: Path, code: int) -> dict[str, Any]:
         raise _Stop(f"the target refused or broke connections at {summary['run']['users']} "
                     f"users: {target.get('connect_failures')} failed connections, "
                     f"{target.get('protocol_errors')} protocol errors ({folder})", EXIT_TARGET)
-    reasons = summary.get("validity", {}).get("reasons") or []
-    if reasons:
-        raise _Stop(f"invalid measurement at {summary['run']['users']} users, the load generator "
-                    f"is the bottleneck: {'; '.join(reasons)} ({folder})", EXIT_INVALID)
     return summary
+
+
+def _generator_only(reason: str) -> bool:
+    return "CPU" in reason or "scheduling lag" in reason
+
+
+def _check_generator(summary: dict[str, Any], window: Window, folder: Path) -> None:
+    """Stop when the generator was the bottleneck *during the steady window*.
+
+    The load run judges its generator over the whole run, start-up included (imports, spawning
+    every user at once); the step's figures come from its steady window only, so a generator
+    that was busy at start-up but within its limits in every report interval of the window does
+    not invalidate them. Any other reason (a worker that never reported, nothing sent) does.
+    """
+    validity = summary.get("validity", {})
+    reasons = [str(r) for r in validity.get("reasons") or []]
+    users = summary.get("run", {}).get("users")
+    stop = f"invalid measurement at {users} users, the load generator is the bottleneck"
+    if not reasons:
+        return
+    if not all(_generator_only(r) for r in reasons):
+        raise _Stop(f"invalid measurement at {users} users: {'; '.join(reasons)} ({folder})",
+                    EXIT_INVALID)
+    limits = validity.get("limits", {})
+    max_cpu, max_lag = limits.get("max_cpu"), limits.get("max_lag_ms")
+    end = window.start_s + window.length_s
+    rows = [r for r in summary.get("series") or []
+            if window.start_s < float(r.get("t", 0)) <= end + 1e-9]
+    if not rows or max_cpu is None or max_lag is None:
+        raise _Stop(f"{stop}: {'; '.join(reasons)} ({folder})", EXIT_INVALID)
+    for row in rows:
+        cpu, lag = row.get("cpu_max"), row.get("lag_p99_max_ms")
+        if (cpu is not None and cpu > max_cpu) or (lag is not None and lag > max_lag):
+            shown = "n/a" if cpu is None else f"{cpu:.0%}"
+            raise _Stop(f"{stop}: in the steady window at {row['t']} s, CPU {shown} of a "
+                        f"core (limit {max_cpu:.0%}), scheduling lag p99 {lag} ms (limit "
+                        f"{max_lag:g} ms) ({folder})", EXIT_INVALID)
 
 
 def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: Path,
@@ -129,6 +163,7 @@ def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: 
         code = launch(load, Launch(workers=config.workers), on_line=lambda line: None)
         summary = _check_run(folder, code)
         window = read_window(folder, summary, users=users, settle=config.settle)
+        _check_generator(summary, window, folder)
         enough = _enough(slos, window, need)
         if enough or duration >= config.max_step:
             return window, enough, duration
