@@ -94,6 +94,8 @@ def test_master_and_two_workers_merge_to_the_sum_of_workers(
             if isinstance(merged, int):
                 assert merged == sum(w["kinds"][kind][field] for w in own), (kind, field)
         assert summary["kinds"][kind]["lost"] == 0, kind
+        k = summary["kinds"][kind]
+        assert k["latency_ms"]["actual"]["count"] == k["delivered"] + k["optional"], kind
     assert all(w["kinds"]["status"]["delivered"] > 0 for w in own)
     assert summary["run"]["workers"] == 2
     assert sorted(summary["workers"]) == ["w1", "w2"]

@@ -111,22 +111,30 @@ class _Progress:
 
     @staticmethod
     def _table(line: dict[str, Any]) -> Any:
+        from rich import box
         from rich.table import Table
 
         table = Table(
             title=f"wsprobe load  {line['elapsed']:.0f}s  users {line['users']}  "
-            f"sockets {line['sockets']}",
+            f"sockets {line['sockets']}  (latency from the actual send)",
             title_justify="left",
+            box=box.SIMPLE,
+            pad_edge=False,
         )
-        for col in ("kind", "events", "delivered", "lost", "dups", "p50 ms", "p99 ms", "max ms"):
-            table.add_column(col, justify="right" if col != "kind" else "left")
+        for col in ("kind", "events", "got", "lost", "dup", "p50 ms", "p99 ms", "max ms"):
+            table.add_column(col, justify="right" if col != "kind" else "left", no_wrap=True)
         for kind, v in line["kinds"].items():
             table.add_row(kind, str(v["events"]), str(v["delivered"]), str(v["lost"]),
-                          str(v["duplicates"]), str(v["p50"]), str(v["p99"]), str(v["max"]))
+                          str(v["duplicates"]), _ms(v["p50"]), _ms(v["p99"]), _ms(v["max"]))
         return table
 
 
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}" if value >= 1 else f"{value:.2f}"
+
+
 def _print_summary(out: Path) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -135,15 +143,16 @@ def _print_summary(out: Path) -> None:
         return
     summary = json.loads(path.read_text(encoding="utf-8"))
     console = Console()
-    table = Table(title=f"fan-out latency from scheduled send (ms), {out}", title_justify="left")
-    for col in ("kind", "events", "expected", "delivered", "lost", "dups", "late",
-                "p50", "p90", "p99", "p99.9", "max"):
-        table.add_column(col, justify="left" if col == "kind" else "right")
+    table = Table(title=f"{out}\nlatency in ms from the scheduled send", title_justify="left",
+                  box=box.SIMPLE, pad_edge=False)
+    for col in ("kind", "events", "expect", "got", "lost", "dup", "late",
+                "p50", "p99", "p99.9", "max"):
+        table.add_column(col, justify="left" if col == "kind" else "right", no_wrap=True)
     for kind, v in summary["kinds"].items():
         lat = v["latency_ms"]["scheduled"]
         table.add_row(kind, *(str(v[k]) for k in ("events", "expected", "delivered", "lost",
                                                     "duplicates", "late")),
-                      *(str(lat[p]) for p in ("p50", "p90", "p99", "p99.9", "max")))
+                      *(_ms(lat[p]) for p in ("p50", "p99", "p99.9", "max")))
     console.print(table)
     for reason in summary["validity"]["reasons"]:
         console.print(f"[yellow]invalid measurement:[/yellow] {reason}")
