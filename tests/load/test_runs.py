@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -186,3 +188,24 @@ def test_dropped_sockets_reconnect_and_count_against_the_target(
     assert summary["run"]["peak_users"] == 6
     status = summary["kinds"]["status"]
     assert status["lost"] == 0 and status["delivered"] > 0
+
+
+def test_terminated_run_keeps_what_it_measured(reference_url: str, tmp_path: Path) -> None:
+    """SIGTERM stops the run with 130; the deliveries streamed so far are on disk."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wsprobe", "load", reference_url, *FAST, "--duration", "60s",
+         "--users", "6", "--spawn-rate", "6", "--workers", "0", "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deliveries = out / "deliveries-local.csv"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # wait until deliveries are on disk
+        if deliveries.exists() and len(deliveries.read_text(encoding="utf-8").splitlines()) > 5:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "partial results" in err
+    assert len(deliveries.read_text(encoding="utf-8").splitlines()) > 5
+    assert not (out / "summary.json").exists()

@@ -12,6 +12,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -152,22 +153,12 @@ def launch(config: LoadConfig, plan: Launch, *, on_line: OnLine) -> int:
                       "--master-port", str(port))
                 for i in range(expect)
             ]
-    code: int | None = None
-    with _processes(argvs, out) as procs:
-        head = procs[0]
-        try:
-            if head.stdout is not None:
-                for raw in head.stdout:
-                    try:
-                        line = json.loads(raw)
-                    except ValueError:
-                        continue
-                    if line.get("type") == "done":
-                        code = int(line["exit"])
-                    on_line(line)
-            rc = head.wait()
-        except KeyboardInterrupt:
-            raise Interrupted("interrupted; partial results are in " + str(out)) from None
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        with _processes(argvs, out) as procs:
+            code, rc = _follow(procs[0], out, on_line)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if plan.role == "worker":
         return rc
     if code is None:
@@ -175,3 +166,26 @@ def launch(config: LoadConfig, plan: Launch, *, on_line: OnLine) -> int:
         detail = err.read_text(encoding="utf-8")[-2000:] if err.exists() else ""
         raise InputError(f"the load master exited with code {rc} before finishing\n{detail}")
     return code
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops a run like Ctrl-C: children stopped, partial output
+
+
+def _follow(head: subprocess.Popen[str], out: Path, on_line: OnLine) -> tuple[int | None, int]:
+    """Pass the head process's lines on until it exits; its ``done`` code and exit status."""
+    code: int | None = None
+    try:
+        if head.stdout is not None:
+            for raw in head.stdout:
+                try:
+                    line = json.loads(raw)
+                except ValueError:
+                    continue
+                if line.get("type") == "done":
+                    code = int(line["exit"])
+                on_line(line)
+        rc = head.wait()
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted; partial results are in " + str(out)) from None
+    return code, rc
