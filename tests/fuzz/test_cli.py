@@ -147,7 +147,7 @@ def test_interrupt_writes_partial_reports(tmp_path: Path) -> None:
         assert "wsprobe fuzz" in line
         time.sleep(1.0)  # let it fuzz: the interrupt must land mid-group
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        _, err = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         if process.poll() is None:
             process.kill()

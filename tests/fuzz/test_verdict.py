@@ -35,6 +35,7 @@ def _case(expect: Expect, payload: bytes = b"{}") -> FuzzCase:
     (Observation(_case(Expect.INVALID), OK, closed=ClosedByServer(1011)), ["internal-error"]),
     (Observation(_case(Expect.VALID), OK, synced=True), []),
     (Observation(_case(Expect.VALID), OK, closed=ClosedByServer(1008)), ["closed-on-valid"]),
+    (Observation(_case(Expect.VALID), OK, closed=ClosedByServer(1009)), []),
     (Observation(_case(Expect.LIMIT), OK, synced=True), []),
     (Observation(_case(Expect.LIMIT), OK, closed=ClosedByServer(1009)), []),
     (Observation(_case(Expect.PONG, b"p"), OK, pongs=(b"p",), synced=True), []),
@@ -48,7 +49,7 @@ def _case(expect: Expect, payload: bytes = b"{}") -> FuzzCase:
     (Observation(_case(Expect.VALID), OK, synced=True, send_stalled=True), ["stopped-reading"]),
     (Observation(_case(Expect.VALID), OK, synced=True, bad_frames=("x",)), ["invalid-frame"]),
 ], ids=["error-frame", "close-1007", "close-1009", "silent", "no-answer", "no-close-frame",
-        "close-1000", "close-1011", "valid", "valid-closed", "limit-served", "limit-1009",
+        "close-1000", "close-1011", "valid", "valid-closed", "valid-too-big", "limit-served", "limit-1009",
         "pong", "wrong-pong", "close", "stopped", "stalled", "refusing", "observer", "not-reading",
         "bad-frame"])
 def test_judge(obs: Observation, codes: list[str]) -> None:

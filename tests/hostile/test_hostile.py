@@ -33,13 +33,13 @@ steps:
 """
 
 COMMANDS = {
-    "fuzz": ["fuzz", "{url}", "--max-time", "3", "--shrink-time", "2", "--timeout", "1",
+    "fuzz": ["fuzz", "{url}", "--max-time", "2", "--shrink-time", "2", "--timeout", "1",
              "--answer-timeout", "0.5", "--recover-time", "1", "--no-progress", "--report",
              "json", "--output", "out"],
-    "run": ["run", "scenario.yaml", "{url}", "--step-timeout", "1", "--timeout", "5",
+    "run": ["run", "scenario.yaml", "{url}", "--step-timeout", "0.5", "--timeout", "4",
             "--no-progress", "--report", "json", "--output", "out"],
-    "verify": ["verify", "{url}", "--timeout", "0.5", "--run-timeout", "4", "--report", "json",
-               "--output", "out", "--check", "P*", "--check", "R*"],
+    "verify": ["verify", "{url}", "--timeout", "0.5", "--run-timeout", "3", "--report", "json",
+               "--output", "out", "--check", "P3", "--check", "R1", "--check", "T1"],
     "load": ["load", "{url}", "-u", "2", "-d", "1s", "--headless", "--workers", "0", "-q",
              "-o", "out", "--loss-timeout", "500ms"],
 }
@@ -92,7 +92,8 @@ def test_command_survives(wsprobe: Wsprobe, tmp_path: Path, command: str, behavi
     with HostileServer(behaviour) as url:
         args = [a.replace("{url}", url) for a in COMMANDS[command]]
         started = time.monotonic()
-        done = wsprobe(*args, timeout=LIMITS[command] + 5)
+        known_hang = (command, behaviour) in KNOWN_BUGS
+        done = wsprobe(*args, timeout=12 if known_hang else LIMITS[command] + 5)
         took = time.monotonic() - started
     output = done.stdout + done.stderr
     assert "Traceback" not in output, output[-3000:]

@@ -127,7 +127,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
 @click.option("--max-time", type=float, default=180.0, show_default=True, callback=_positive,
               help="Seconds of generation at most.")
 @click.option("--shrink-time", type=float, default=60.0, show_default=True, callback=_positive,
-              help="Seconds of shrinking at most, after --max-time.")
+              help="Seconds of shrinking at most, in all.")
 @click.option("--timeout", type=float, default=5.0, show_default=True, callback=_positive,
               help="Time limit of a handshake and of the canary's round trip.")
 @click.option("--answer-timeout", type=float, default=2.0, show_default=True,
@@ -175,10 +175,17 @@ def command(ctx: click.Context, *, url: str | None, seed: int | None, max_cases:
     OUTPUT/findings/ for --replay. Error frames and close codes 1002/1003/1007/1008/1009 are the
     expected answers to bad input; silence is a warning.
 
-    Exit codes: 0 nothing found, 1 a finding, 2 bad usage or input, 3 target unreachable,
-    130 interrupted (reports written with what was recorded).
+    Exit codes: 0 nothing found, 1 a failure (or a warning, with --fail-on warning), 2 bad usage
+    or input, 3 target unreachable, 130 interrupted (reports written with what was recorded).
     """
     from wsprobe.core import load_schemas
+
+    try:
+        import hypothesis  # noqa: F401  # an optional dependency: wsprobe[fuzz]
+        import hypothesis_jsonschema  # noqa: F401
+    except ImportError as exc:
+        raise InputError(f"wsprobe fuzz needs hypothesis and hypothesis-jsonschema ({exc.name} "
+                         "is missing): pip install 'wsprobe[fuzz]'") from None
     from wsprobe.fuzz import (
         Budget,
         CommandServer,

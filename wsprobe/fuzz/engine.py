@@ -7,7 +7,7 @@ it by running smaller cases against the server, restarting a managed server afte
 Warnings (silent drops, odd close codes) are counted, their smallest case kept, never shrunk.
 
 Budgets: ``max_cases`` cases are shared by the groups in proportion to their weight; generation
-ends at ``max_time`` seconds; shrinking may go on for ``shrink_time`` seconds more in all.
+ends at ``max_time`` seconds; shrinking takes ``shrink_time`` seconds at most, in all.
 """
 
 from __future__ import annotations
@@ -148,6 +148,7 @@ class Fuzzer:
         self.cases = 0
         self.shrink_runs = 0
         self._shrinking = False
+        self._shrink_left = budget.shrink_time
         self._gone: str | None = None
 
     def start(self) -> None:
@@ -203,8 +204,7 @@ class Fuzzer:
 
     # -- a group ----------------------------------------------------------------------------
 
-    def _run_group(self, state: _GroupState, cases: int, gen_deadline: float,
-                   shrink_deadline: float) -> None:
+    def _run_group(self, state: _GroupState, cases: int, gen_deadline: float) -> None:
         group = state.group
         fixed = list(group.coverage[: max(1, cases // 2)]) if group.coverage else []
         for case in fixed:
@@ -213,22 +213,24 @@ class Fuzzer:
             self.execute(case, state)
         for finding, _ in list(state.best.values()):
             if finding.severity is Severity.FAILURE and finding.code not in state.shrunk:
-                self._polish(state, finding.code, shrink_deadline)
+                self._polish(state, finding.code)
         remaining = cases - len(fixed)
         attempt = 0
         while remaining > 0 and time.monotonic() < gen_deadline:
             before = state.generated
-            found = self._explore(state, remaining, gen_deadline, shrink_deadline,
+            found = self._explore(state, remaining, gen_deadline,
                                   self.budget.seed + attempt)
             remaining -= max(1, state.generated - before)
             attempt += 1
             if found is None:
                 return
-            self._polish(state, found, shrink_deadline)
+            self._polish(state, found)
 
-    def _polish(self, state: _GroupState, code: str, deadline: float) -> None:
+    def _polish(self, state: _GroupState, code: str) -> None:
         """Shrink the smallest case of ``code`` further by its structure (see shrink.py)."""
         state.shrunk.add(code)
+        began = time.monotonic()
+        deadline = began + self._shrink_left
         start = state.best[code][1]
 
         def still_fails(case: FuzzCase) -> bool:
@@ -240,14 +242,19 @@ class Fuzzer:
                    deadline=deadline)
         finally:
             self._shrinking = False
+            self._shrink_left -= time.monotonic() - began
 
     def _explore(self, state: _GroupState, examples: int, gen_deadline: float,
-                 shrink_deadline: float, seed: int) -> str | None:
+                 seed: int) -> str | None:
         target_code: list[str] = []
+        shrink_began: list[float] = []
 
         def check(case: FuzzCase) -> None:
             now = time.monotonic()
-            if now > shrink_deadline or (not target_code and now > gen_deadline):
+            if target_code and not shrink_began:
+                shrink_began.append(now)
+            if (shrink_began and now > shrink_began[0] + self._shrink_left) or (
+                    not target_code and now > gen_deadline):
                 raise _Stop
             self._shrinking = bool(target_code)
             if not target_code:
@@ -276,6 +283,8 @@ class Fuzzer:
                 raise
         finally:
             self._shrinking = False
+            if shrink_began:
+                self._shrink_left -= time.monotonic() - shrink_began[0]
         if target_code:
             return target_code[0]
         return None
@@ -284,7 +293,10 @@ class Fuzzer:
 
     def _shares(self) -> list[int]:
         total = sum(g.weight for g in self.groups) or 1
-        return [max(1, self.budget.max_cases * g.weight // total) for g in self.groups]
+        shares = [max(1, self.budget.max_cases * g.weight // total) for g in self.groups]
+        for i in range(max(0, self.budget.max_cases - sum(shares))):  # the rounding's remainder
+            shares[i % len(shares)] += 1
+        return shares
 
     def run(self, target_label: str) -> FuzzResult:
         """Fuzz every group within the budget; emit the event stream; return the findings."""
@@ -293,7 +305,6 @@ class Fuzzer:
         refs = [CaseRef(g.name, rule="R1", description=g.description) for g in self.groups]
         self.emit(RunStarted(wall, target_label, tuple(refs), tool="fuzz", seed=self.budget.seed))
         gen_end = started + self.budget.max_time
-        shrink_end = gen_end + self.budget.shrink_time
         results: list[FuzzFinding] = []
         interrupted = False
         shares = self._shares()
@@ -314,7 +325,7 @@ class Fuzzer:
                 t0 = time.monotonic()
                 try:
                     if now < gen_end and not self._gone:
-                        self._run_group(state, shares[index], gen_deadline, shrink_end)
+                        self._run_group(state, shares[index], gen_deadline)
                 finally:
                     results += self._finish_group(state, ref, t0)
                     finished += 1

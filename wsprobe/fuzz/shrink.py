@@ -9,6 +9,7 @@ still shows the same finding; every kept candidate is strictly smaller, so shrin
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -61,7 +62,24 @@ def _simpler(value: Any) -> Iterator[Any]:
         yield value[:1]
 
 
+def _plain(node: Any) -> Any:
+    """``node`` with every :class:`RawJSON` that Python can read replaced by its value when that
+    prints the same (``[null]``), so its parts can be shrunk too."""
+    if isinstance(node, RawJSON):
+        try:
+            value = json.loads(node)
+        except (ValueError, RecursionError):
+            return node
+        return value if json.dumps(value) == str(node) else node
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
 def _envelopes(envelope: Any) -> Iterator[Any]:
+    envelope = _plain(envelope)
     size = len(serialize(envelope))
     seen: set[str] = set()
     for path, value in list(_paths(envelope)):

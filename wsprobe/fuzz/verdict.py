@@ -113,7 +113,8 @@ def _warnings(obs: Observation, answer_timeout: float, failed: bool) -> list[Fin
     if failed or obs.connect_error is not None:
         return []
     expect, closed = obs.case.expect, obs.closed
-    if expect is Expect.VALID and closed is not None and closed.code not in (1000, 1001):
+    # 1009: the message, valid as it is, is over the server's size limit (X3), a fair answer
+    if expect is Expect.VALID and closed is not None and closed.code not in (1000, 1001, 1009):
         return [_finding(obs, "closed-on-valid", "the server closed the socket on a valid "
                          "message", Severity.WARNING, "R1", "a valid message is served",
                          f"close {closed.code} {closed.reason!r}")]
