@@ -203,6 +203,8 @@ def _print_summary(out: Path) -> None:
               help="Run only the master; workers join with --worker --master-host.")
 @click.option("--expect-workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="With --master: workers to wait for.")
+@click.option("--master-bind", default="0.0.0.0", show_default=True,
+              help="With --master: the interface workers connect to.")
 @click.option("--worker", "as_worker", is_flag=True, help="Run one worker of a remote master.")
 @click.option("--master-host", default="127.0.0.1", show_default=True,
               help="With --worker: the master's host.")
@@ -233,7 +235,8 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             heartbeat: float | None, focus_flips_per_minute: float | None,
             chats_per_minute: float | None, calls_per_minute: float | None,
             session: float | None, late_after: float | None, loss_timeout: float | None,
-            workers: int | None, as_master: bool, expect_workers: int, as_worker: bool,
+            workers: int | None, as_master: bool, expect_workers: int, master_bind: str,
+            as_worker: bool,
             master_host: str, master_port: int | None, slos: tuple[str, ...],
             output: Path | None, headless: bool, web_port: int, allow_remote: bool, raw: bool,
             max_cpu: float, max_lag: float | None, seed: int | None, quiet: bool) -> None:
@@ -291,7 +294,7 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             web_port=web_port,
             allow_remote=allow_remote,
             seed=seed,
-            extra={"master_bind": "*"} if as_master else {},
+            extra={"master_bind": master_bind} if as_master else {},
         )
         with _Progress(quiet=quiet) as progress:
             code = launch(config, plan, on_line=progress)
