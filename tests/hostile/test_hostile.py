@@ -59,12 +59,13 @@ EXPECTED: dict[str, dict[Behaviour, int]] = {
              B.STOP_READING: 3, B.NO_PONG: 0, B.DIE_MID_RUN: 3},
 }
 KNOWN_BUGS = {
-    ("run", B.NEVER_HANDSHAKE): "wsprobe run: a connect step whose handshake never completes is "
-    "not bounded by --step-timeout; the scenario's --timeout ends it as a finding (exit 1), "
-    "where verify, fuzz and load say unreachable (exit 3)",
-    ("load", B.FLOOD): "wsprobe load hangs under a flood: the gevent client's receive loop "
-    "(wsprobe/load/client.py, WsClient.run) never yields while data keeps arriving, so the "
-    "run's duration never ends",
+    ("run", B.NEVER_HANDSHAKE): "wsprobe run: a connect step's handshake limit is "
+    "SessionOptions.open_timeout (5 s, wsprobe/scenario/runner.py:60; program.py:226 passes "
+    "step.timeout, None unless the step sets one), not --step-timeout; a scenario --timeout under "
+    "5 s then ends the run as a finding (exit 1) instead of unreachable (exit 3)",
+    ("load", B.FLOOD): "wsprobe load hangs under a flood: the receive loop of "
+    "wsprobe/load/client.py WebSocketClient.run never yields to the gevent hub while bytes keep "
+    "arriving, so the run's duration timer never fires (pinned by test_load_client.py)",
 }
 SLOW = {"verify", "load"}
 
