@@ -209,3 +209,21 @@ def test_terminated_run_keeps_what_it_measured(reference_url: str, tmp_path: Pat
     assert "partial results" in err
     assert len(deliveries.read_text(encoding="utf-8").splitlines()) > 5
     assert not (out / "summary.json").exists()
+
+
+def test_worker_with_other_user_kinds_is_refused(reference_url: str, tmp_path: Path) -> None:
+    """A remote worker whose behaviour differs from the master's stops the run with exit 2."""
+    port = str(free_port())
+    common = [reference_url, *FAST, "--master-port", port]
+    master = subprocess.Popen(
+        [sys.executable, "-m", "wsprobe", "load", *common, "--master", "--chats-per-minute", "5",
+         "--output", str(tmp_path / "master")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.run(
+        [sys.executable, "-m", "wsprobe", "load", *common, "--worker",
+         "--output", str(tmp_path / "worker")],
+        capture_output=True, text=True, timeout=90, check=False)
+    _, err = master.communicate(timeout=60)
+    assert master.returncode == 2, err
+    assert "same --profile" in err
+    assert worker.returncode == 0, worker.stderr

@@ -94,8 +94,6 @@ class _Progress:
         kind = line.get("type")
         if kind == "start" and line.get("web_ui"):
             self.console.print(f"Locust web UI: {line['web_ui']}")
-        elif kind == "error":
-            self.console.print(f"[red]{line['message']}[/red]")
         elif kind == "progress":
             if self.live is not None:
                 self.live.update(self._table(line))

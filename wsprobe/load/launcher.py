@@ -175,6 +175,7 @@ def _terminated(signum: int, frame: object) -> None:
 def _follow(head: subprocess.Popen[str], out: Path, on_line: OnLine) -> tuple[int | None, int]:
     """Pass the head process's lines on until it exits; its ``done`` code and exit status."""
     code: int | None = None
+    errors: list[str] = []
     try:
         if head.stdout is not None:
             for raw in head.stdout:
@@ -184,8 +185,12 @@ def _follow(head: subprocess.Popen[str], out: Path, on_line: OnLine) -> tuple[in
                     continue
                 if line.get("type") == "done":
                     code = int(line["exit"])
+                elif line.get("type") == "error":
+                    errors.append(str(line.get("message")))
                 on_line(line)
         rc = head.wait()
     except KeyboardInterrupt:
         raise Interrupted("interrupted; partial results are in " + str(out)) from None
+    if code is None and errors:
+        raise InputError("; ".join(errors))
     return code, rc

@@ -16,6 +16,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402  # after monkey-patching, as locust requires
+import dataclasses  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
@@ -46,6 +47,12 @@ MSG_PONG = "wsprobe:pong"
 MSG_DRAIN = "wsprobe:drain"
 MSG_FLUSH = "wsprobe:flush"
 MSG_FINAL = "wsprobe:final"
+MSG_HELLO = "wsprobe:hello"
+
+
+def _behaviour(config: LoadConfig) -> list[dict[str, Any]]:
+    """What must be equal on the master and every worker: the user kinds (Locust's classes)."""
+    return [dataclasses.asdict(kind) for kind in config.kinds]
 
 
 class LostDeliveries(Exception):
@@ -137,6 +144,8 @@ def run_worker(env: Environment, config: LoadConfig, *, node: str, out: Path,
     runner.register_message(MSG_FLUSH, on_flush)
     side.monitor.start()
 
+    runner.send_message(MSG_HELLO, {"node": node, "kinds": _behaviour(config)})
+
     def loop() -> None:
         tick = 0
         while not side.finished:
@@ -192,7 +201,13 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
         runner.register_message(MSG_INTERVAL, on_interval)
         runner.register_message(MSG_SENDS, on_sends)
         runner.register_message(MSG_PING, on_ping)
+        hellos: dict[str, list[dict[str, Any]]] = {}
+
+        def on_hello(environment: Environment, msg: Any) -> None:
+            hellos[msg.data["node"]] = msg.data["kinds"]
+
         runner.register_message(MSG_FINAL, on_final)
+        runner.register_message(MSG_HELLO, on_hello)
 
     csv_writer = StatsCSVFileWriter(env, PERCENTILES_TO_REPORT, str(out / "locust"), True)
     csv_greenlet = gevent.spawn(csv_writer.stats_writer)
@@ -214,13 +229,20 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
     else:
         assert isinstance(runner, MasterRunner)
         deadline = now_us() + 60_000_000
-        while len(runner.clients.ready) < expect_workers:
+        while len(runner.clients.ready) < expect_workers or len(hellos) < expect_workers:
             if now_us() > deadline:
                 _emit({"type": "error", "message": f"only {len(runner.clients.ready)} of "
                        f"{expect_workers} workers connected within 60 s"})
                 runner.quit()
                 return 2
             gevent.sleep(0.1)
+        differ = sorted(node for node, kinds in hellos.items() if kinds != _behaviour(config))
+        if differ:
+            _emit({"type": "error", "message": f"worker(s) {', '.join(differ)} run other user "
+                   "kinds than the master: give every host the same --profile and behaviour "
+                   "flags"})
+            runner.quit()
+            return 2
 
     started = now_us()
     _emit({"type": "start", "web_ui": web_url, "workers": expect_workers, "t0": t0})
