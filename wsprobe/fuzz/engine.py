@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from wsprobe.core import Direction as Dir
-from wsprobe.core import SchemaSet, decode
+from wsprobe.core import SchemaSet
 from wsprobe.fuzz.cases import Expect, FuzzCase, dumps_case
 from wsprobe.fuzz.groups import Group
 from wsprobe.fuzz.probe import Prober
@@ -38,6 +38,7 @@ from wsprobe.scenario.events import (
     CaseStarted,
     Event,
     FindingReported,
+    FrameSeen,
     RunFinished,
     RunStarted,
     Status,
@@ -118,15 +119,17 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
 
 
-def _evidence(case: FuzzCase) -> tuple[FrameRecord, ...]:
+def _evidence(case: FuzzCase, schemas: SchemaSet) -> tuple[FrameRecord, ...]:
+    """The case's first frames as records (checked against the schemas), for reports."""
     records = []
+    now = time.time()
     for i, frame in enumerate(case.frames[:3]):
         raw: str | bytes = frame.payload
         if frame.opcode == 1:
             with contextlib.suppress(UnicodeDecodeError):
                 raw = frame.payload.decode("utf-8")
-        records.append(FrameRecord(i, 0.0, ActorName("fuzz"), SocketName("case"),
-                                   decode(raw, Dir.CLIENT, 0.0)))
+        records.append(FrameRecord(i, now, ActorName("fuzz"), SocketName("case"),
+                                   schemas.check(raw, Dir.CLIENT, now)))
     return tuple(records)
 
 
@@ -368,8 +371,11 @@ class Fuzzer:
             detail = f"{finding.actual}\ncase ({case.label}):\n{case.describe()}"
             if replay is not None:
                 detail += f"\nreplay: wsprobe fuzz --replay {replay}"
-            reported = replace(finding, title=title, actual=detail, frames=_evidence(case),
+            reported = replace(finding, title=title, actual=detail,
+                               frames=_evidence(case, self.schemas),
                                location=str(replay) if replay else None)
+            for record in reported.frames:
+                self.emit(FrameSeen(ref, record))
             self.emit(FindingReported(time.time(), ref, reported))
             out.append(FuzzFinding(reported, case, count, shrunk, replay))
         findings = tuple(f.finding for f in out)
