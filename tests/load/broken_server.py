@@ -4,7 +4,8 @@ The protocol logic is the reference :class:`wsprobe.server.Hub`; only delivery i
 ``--drop P`` loses each relayed ``user-status-update`` at each receiver with probability P, and
 ``--delay S`` holds every relay (status, chat, signal, ``get-users`` broadcasts) for S seconds
 before sending; ``--misspell`` relays chat as ``recieve-message``; ``--kick S`` closes the first
-four load sockets S seconds after they register. Prints its URL on one line, then serves until terminated.
+four load sockets S seconds after they register; ``--flood`` sends ``get-users`` frames to every
+socket as fast as it takes them. Prints its URL on one line, then serves until terminated.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ async def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--kick", type=float, default=0.0,
                         help="close the first four load sockets this long after they register (1011)")
+    parser.add_argument("--flood", action="store_true",
+                        help="send get-users frames to every socket as fast as it takes them")
     parser.add_argument("--misspell", action="store_true",
                         help="relay chat as 'recieve-message' (the old tutorial's typo)")
     args = parser.parse_args()
@@ -59,6 +62,15 @@ async def main() -> None:
     async def handle(connection: ServerConnection) -> None:
         sock = SocketId(next(ids))
         conns[sock] = connection
+        if args.flood:  # raw unmasked text frames, 200 per write, as fast as the socket drains
+            payload = b'{"type":"get-users","data":["flood"]}'
+            batch = (b"\x81" + bytes([len(payload)]) + payload) * 200
+            transport = connection.transport
+            while not transport.is_closing():
+                transport.write(batch)
+                while transport.get_write_buffer_size() > 1 << 20:
+                    await asyncio.sleep(0.001)
+            return
         await apply(hub.open(sock), relay=False)
         try:
             async for frame in connection:

@@ -62,5 +62,26 @@ def main(url: str) -> None:
     }))
 
 
+def ticker(url: str) -> None:
+    """Under a flood: how often a 0.25 s ticker greenlet runs in 2 s next to the receive loop."""
+    frames = [0]
+
+    def count(data: bytes, t: int) -> None:
+        frames[0] += 1
+
+    client = WebSocketClient(url, on_text=count)
+    client.connect()
+    gevent.spawn(client.run)
+    ticks: list[float] = []
+    start = time.monotonic()
+    while time.monotonic() - start < 2:
+        gevent.sleep(0.25)
+        ticks.append(time.monotonic() - start)
+    print(json.dumps({"ticks": len(ticks), "frames": frames[0]}))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[2:] == ["ticker"]:
+        ticker(sys.argv[1])
+    else:
+        main(sys.argv[1])

@@ -57,3 +57,22 @@ def test_connect_failures(outcome: dict[str, Any], case: str, refused: bool) -> 
     assert attempt["failed"] is True
     assert attempt["refused"] is refused
     assert attempt["message"]
+
+
+def test_receive_loop_yields_under_a_flood(tmp_path: Path) -> None:
+    """A server flooding the socket cannot starve timers and other greenlets of the worker."""
+    server = subprocess.Popen([sys.executable, str(HERE / "broken_server.py"), "--flood"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        proc = subprocess.run([sys.executable, str(HERE / "client_check.py"), url, "ticker"],
+                              capture_output=True, text=True, timeout=15, check=True)
+    finally:
+        server.terminate()
+        server.wait(10)
+        if server.stdout is not None:
+            server.stdout.close()
+    result = json.loads(proc.stdout)
+    assert result["frames"] > 10_000  # it was a flood, and it was received
+    assert result["ticks"] >= 6  # 8 ticks of 0.25 s in 2 s; starved, none would come

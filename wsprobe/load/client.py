@@ -29,7 +29,7 @@ from websockets.uri import parse_uri
 
 __all__ = ["ConnectFailed", "TextHandler", "WebSocketClient", "now_us"]
 
-BUFSIZE: Final = 256 * 1024
+BUFSIZE: Final = 64 * 1024  # one read holds the hub for at most ~1,500 small frames
 _TEXT: Final = Opcode.TEXT
 _CLOSE: Final = Opcode.CLOSE
 
@@ -37,6 +37,8 @@ TextHandler = Callable[[bytes, int], None]
 """Called with each text payload and its receipt time (microseconds, wall clock)."""
 
 _time_ns = time.time_ns
+_time = time.time
+MAX_HOLD: Final = 0.005  # seconds one receive loop may keep the hub from running
 # SO_TIMESTAMPNS (Python does not name it): 35 in Linux's asm-generic socket.h, which these
 # 64-bit architectures use; elsewhere receipts are stamped in user space.
 _SO_TIMESTAMPNS: Final = (
@@ -143,6 +145,7 @@ class WebSocketClient:
         events_received = protocol.events_received
         dispatch = self._dispatch
         unpack = _TIMESPEC.unpack_from
+        loop_now = gevent.get_hub().loop.now  # when the hub last ran its loop (wall clock)
         try:
             while True:
                 if recvmsg is not None:
@@ -166,6 +169,11 @@ class WebSocketClient:
                     self._flush()
                 if protocol.state is State.CLOSED:
                     break
+                if _time() - loop_now() > MAX_HOLD:
+                    # gevent's recv returns at once while bytes wait, so under a flood this
+                    # loop would never give the hub a turn; sleep(0) would only run other ready
+                    # greenlets, a (tiny) timer makes the loop poll sockets and run timers too
+                    gevent.sleep(1e-6)
         except OSError:
             protocol.receive_eof()
         finally:
