@@ -76,7 +76,9 @@ def _params() -> list[object]:
         for behaviour, code in table.items():
             marks = []
             if (command, behaviour) in KNOWN_BUGS:
-                marks.append(pytest.mark.xfail(strict=True,
+                # not strict: whether a flood out-paces the client depends on the machine's load
+                strict = behaviour is not B.FLOOD
+                marks.append(pytest.mark.xfail(strict=strict,
                                                reason=KNOWN_BUGS[(command, behaviour)]))
             if command in SLOW:
                 marks.append(pytest.mark.slow)

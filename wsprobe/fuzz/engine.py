@@ -7,7 +7,8 @@ it by running smaller cases against the server, restarting a managed server afte
 Warnings (silent drops, odd close codes) are counted, their smallest case kept, never shrunk.
 
 Budgets: ``max_cases`` cases are shared by the groups in proportion to their weight; generation
-ends at ``max_time`` seconds; shrinking takes ``shrink_time`` seconds at most, in all.
+ends at ``max_time`` seconds (but every group runs at least one case); shrinking takes
+``shrink_time`` seconds at most, in all.
 """
 
 from __future__ import annotations
@@ -210,8 +211,8 @@ class Fuzzer:
     def _run_group(self, state: _GroupState, cases: int, gen_deadline: float) -> None:
         group = state.group
         fixed = list(group.coverage[: max(1, cases // 2)]) if group.coverage else []
-        for case in fixed:
-            if time.monotonic() > gen_deadline:
+        for i, case in enumerate(fixed):
+            if i and time.monotonic() > gen_deadline:  # every group runs its first case
                 return
             self.execute(case, state)
         for finding, _ in list(state.best.values()):
@@ -219,7 +220,8 @@ class Fuzzer:
                 self._polish(state, finding.code)
         remaining = cases - len(fixed)
         attempt = 0
-        while remaining > 0 and time.monotonic() < gen_deadline:
+        while remaining > 0 and (time.monotonic() < gen_deadline
+                                 or (not state.generated and not fixed)):
             before = state.generated
             found = self._explore(state, remaining, gen_deadline,
                                   self.budget.seed + attempt)
@@ -249,6 +251,7 @@ class Fuzzer:
 
     def _explore(self, state: _GroupState, examples: int, gen_deadline: float,
                  seed: int) -> str | None:
+        fixed = bool(state.group.coverage)
         target_code: list[str] = []
         shrink_began: list[float] = []
 
@@ -257,7 +260,7 @@ class Fuzzer:
             if target_code and not shrink_began:
                 shrink_began.append(now)
             if (shrink_began and now > shrink_began[0] + self._shrink_left) or (
-                    not target_code and now > gen_deadline):
+                    not target_code and now > gen_deadline and (state.generated or fixed)):
                 raise _Stop
             self._shrinking = bool(target_code)
             if not target_code:
@@ -327,7 +330,7 @@ class Fuzzer:
                 self.emit(CaseStarted(time.time(), ref))
                 t0 = time.monotonic()
                 try:
-                    if now < gen_end and not self._gone:
+                    if not self._gone:
                         self._run_group(state, shares[index], gen_deadline)
                 finally:
                     results += self._finish_group(state, ref, t0)
