@@ -227,3 +227,16 @@ def test_worker_with_other_user_kinds_is_refused(reference_url: str, tmp_path: P
     assert master.returncode == 2, err
     assert "same --profile" in err
     assert worker.returncode == 0, worker.stderr
+
+
+def test_flooding_server_ends_in_time_as_a_broken_target(
+    run_load: Callable[..., Run], broken_server: Callable[..., str]
+) -> None:
+    """get-users frames before registration, without the user: P3 broken (exit 3), in time."""
+    url = broken_server("--flood")
+    started = time.monotonic()
+    run = run_load(url, *FAST, "--users", "2", "--spawn-rate", "2", "--workers", "0",
+                   timeout=60)
+    assert run.code == 3, run.stderr
+    assert time.monotonic() - started < 30
+    assert any(p.startswith("local: P3:") for p in run.summary["target"]["problems"])

@@ -174,8 +174,8 @@ class FanoutTracker:
 
     def socket_registered(self, socket: SocketId, t: int) -> None:
         """The socket got the answer to its registration at ``t``."""
-        sock = self._sockets[socket]
-        if sock.registered_at is None:
+        sock = self._sockets.get(socket)
+        if sock is not None and sock.registered_at is None:
             sock.registered_at = t
 
     def socket_closing(self, socket: SocketId, t: int) -> None:

@@ -167,6 +167,16 @@ class ProbeSocket:
         before = self.known
         self.known = ids
         if before is None:  # the answer to our own registration
+            if self.user.uid not in ids:
+                # P1/P3: a socket gets get-users only once registered, and then it lists the
+                # socket's own user; anything else is a ghost list or an unsolicited frame
+                probe = self.probe
+                probe.protocol_errors += 1
+                if len(probe.problems) < 20:
+                    listed = ", ".join(sorted(map(str, ids))[:5])
+                    probe.problems.append(
+                        f"P3: the first get-users at a socket of {self.user.uid} does not list "
+                        f"that user (it lists {listed or 'nobody'})")
             self.probe.tracker.socket_registered(self.sid, t)
         elif before is not ids:
             joined, left = _USERS.diff(before, ids, self.probe.prefix)
@@ -222,16 +232,17 @@ class ProbeSocket:
         """A new connection (a new receiver for the tracker), registered, with the queue sent."""
         probe = self.probe
         client = WebSocketClient(probe.config.url, on_text=self.on_text)
+        self.client = client
+        self.sid = SocketId(probe.new_socket_id())
+        self.known = None
+        probe.tracker.socket_opened(self.sid, self.user.uid)
         try:
             client.connect()
         except ConnectFailed as exc:
             probe.connect_failures += 1
             probe.refused += exc.refused
+            probe.tracker.socket_closing(self.sid, probe.now())
             return False
-        self.client = client
-        self.sid = SocketId(probe.new_socket_id())
-        self.known = None
-        probe.tracker.socket_opened(self.sid, self.user.uid)
         self.send(json.dumps({"type": "new-user-add", "userId": self.user.uid}).encode())
         queued, self.queue = self.queue, []
         for frame in queued:

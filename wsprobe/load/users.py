@@ -93,15 +93,16 @@ class Session:
         probe, kind = self.probe, self.kind
         for index in range(kind.sockets):
             sock = ProbeSocket(self, primary=index == 0)
+            probe.tracker.socket_opened(sock.sid, self.uid)  # frames may come with the handshake
             try:
                 sock.client.connect()
             except ConnectFailed as exc:
                 probe.connect_failures += 1
                 probe.refused += exc.refused
+                probe.tracker.socket_closing(sock.sid, probe.now())
                 self.left = True
                 self.close_all()
                 raise StopUser() from None
-            probe.tracker.socket_opened(sock.sid, self.uid)
             if probe.kernel_timestamps is None:
                 probe.kernel_timestamps = sock.client.kernel_timestamps
             sock.greenlet = gevent.spawn(sock.run)
