@@ -40,7 +40,8 @@ def test_headless_run_without_url_accounts_for_every_delivery(run_load: Callable
     assert run.code == 0, run.stderr
     summary = run.summary
     for name in ("summary.json", "histograms.json", "config.json", "deliveries-local.csv",
-                 "locust_stats.csv", "worker-local.json"):
+                 "locust_stats.csv", "worker-local.json", "report.html", "summary.csv",
+                 "summary.md"):
         assert (run.out / name).exists(), name
     assert summary["validity"]["valid"] and summary["target"]["ok"]
     rows = _accounted(run)

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from wsprobe.errors import InputError
+from wsprobe.errors import InputError, WsprobeError
 from wsprobe.load.config import LoadConfig, UserKind, parse_duration
 from wsprobe.load.launcher import Launch, check_loopback, launch, preflight
 from wsprobe.load.profile import Profile, load_profile, make_kind
@@ -298,4 +298,19 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             code = launch(config, plan, on_line=progress)
     if not as_worker:
         _print_summary(out)
+        _write_report(out)
     ctx.exit(code)
+
+
+def _write_report(out: Path) -> None:
+    """report.html, summary.csv and summary.md beside the run's own files (issue 6)."""
+    if not (out / "summary.json").is_file():
+        return  # the run stopped before it measured anything; the summary line said why
+    from wsprobe.report import write_report
+
+    try:
+        files = write_report([out])
+    except WsprobeError as exc:  # the measurement stands even if its report cannot be drawn
+        click.secho(f"warning: no report: {exc}", fg="yellow", err=True)
+        return
+    click.echo(f"report: {files.html}")
