@@ -63,9 +63,6 @@ KNOWN_BUGS = {
     "SessionOptions.open_timeout (5 s, wsprobe/scenario/runner.py:60; program.py:226 passes "
     "step.timeout, None unless the step sets one), not --step-timeout; a scenario --timeout under "
     "5 s then ends the run as a finding (exit 1) instead of unreachable (exit 3)",
-    ("load", B.FLOOD): "wsprobe load hangs under a flood: the receive loop of "
-    "wsprobe/load/client.py WebSocketClient.run never yields to the gevent hub while bytes keep "
-    "arriving, so the run's duration timer never fires (pinned by test_load_client.py)",
 }
 SLOW = {"verify", "load"}
 
@@ -76,9 +73,7 @@ def _params() -> list[object]:
         for behaviour, code in table.items():
             marks = []
             if (command, behaviour) in KNOWN_BUGS:
-                # not strict: whether a flood out-paces the client depends on the machine's load
-                strict = behaviour is not B.FLOOD
-                marks.append(pytest.mark.xfail(strict=strict,
+                marks.append(pytest.mark.xfail(strict=True,
                                                reason=KNOWN_BUGS[(command, behaviour)]))
             if command in SLOW:
                 marks.append(pytest.mark.slow)

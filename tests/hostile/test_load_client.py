@@ -1,4 +1,5 @@
-"""The load generator's receive loop under a flood (the cause of ``load-flood`` in test_hostile)."""
+"""The load generator's receive loop under a flood: other greenlets still run (timers, the
+run's duration), so ``wsprobe load`` cannot hang on a flooding server (found by this suite)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,6 @@ from .servers import Behaviour, HostileServer
 PROBE = Path(__file__).with_name("flood_probe.py")
 
 
-@pytest.mark.xfail(strict=False, reason="(timing: needs the server to out-pace the client) "
-                   "wsprobe/load/client.py WebSocketClient.run: gevent's "
-                   "recv returns at once while bytes are waiting, so the loop never yields to the "
-                   "hub and every other greenlet (timers, the run's duration) starves")
 def test_receive_loop_yields_under_a_flood() -> None:
     """A ticker greenlet keeps ticking while a server floods the client's socket."""
     with HostileServer(Behaviour.FLOOD) as url:
