@@ -7,30 +7,17 @@ line per step and writes the report. It never imports locust, gevent or pandas i
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import click
 
+from wsprobe.cli._load_options import behaviour_options, bundled_or, kinds_from
+from wsprobe.cli._load_options import duration as _duration
 from wsprobe.errors import InputError
 
 __all__ = ["command"]
-
-
-def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    from wsprobe.load.config import parse_duration
-
-    if value is None:
-        return None
-    try:
-        return parse_duration(value, what=f"--{param.name}".replace("_", "-"))
-    except InputError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 def _percent(ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -42,22 +29,6 @@ def _percent(ctx: click.Context, param: click.Parameter, value: str) -> float:
     if not 0 < fraction < 1:
         raise click.BadParameter(f"must be between 0% and 100%, got {value!r}")
     return fraction
-
-
-@contextlib.contextmanager
-def _target(url: str | None) -> Iterator[str]:
-    if url is not None:
-        yield url
-        return
-    from wsprobe.server import ServerConfig, spawn
-
-    with spawn(ServerConfig(port=0, rate_limit=None)) as server:
-        yield server.url
-
-
-_BEHAVIOUR = {"sockets_per_user": "sockets", "heartbeat": "heartbeat",
-              "focus_flips_per_minute": "focus_flips_per_min",
-              "chats_per_minute": "chats_per_min", "calls_per_minute": "calls_per_min"}
 
 
 @click.command("capacity")
@@ -91,18 +62,7 @@ _BEHAVIOUR = {"sockets_per_user": "sockets", "heartbeat": "heartbeat",
 @click.option("-r", "--spawn-rate", type=click.FloatRange(min=0.01), default=None,
               help="Users started (and stopped) per second (default: each step's users within "
                    "about 2 s, at least 50/s).")
-@click.option("--sockets-per-user", type=click.IntRange(min=1), default=None,
-              help="Sockets each user opens (default 1, or the profile's).")
-@click.option("--heartbeat", callback=_duration, default=None,
-              help="Status heartbeat interval (default 30s, or the profile's).")
-@click.option("--focus-flips-per-minute", type=click.FloatRange(min=0), default=None,
-              help="away/online flips per user per minute (as for wsprobe load).")
-@click.option("--chats-per-minute", type=click.FloatRange(min=0), default=None,
-              help="Chat messages per user per minute (as for wsprobe load).")
-@click.option("--calls-per-minute", type=click.FloatRange(min=0), default=None,
-              help="Calls per user per minute (as for wsprobe load).")
-@click.option("--late-after", callback=_duration, default=None,
-              help="A delivery slower than this is late (default 1s).")
+@behaviour_options
 @click.option("--loss-timeout", callback=_duration, default="2s", show_default=True,
               help="A delivery not seen within this is lost.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
@@ -139,7 +99,7 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
     from wsprobe.capacity.search import SearchPlan
     from wsprobe.load.config import LoadConfig
     from wsprobe.load.launcher import check_loopback, preflight
-    from wsprobe.load.profile import Profile, load_profile, make_kind
+    from wsprobe.load.profile import Profile, load_profile
     from wsprobe.load.slo import parse_slo
 
     for text in slos:
@@ -153,9 +113,7 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
     flags = {"sockets_per_user": sockets_per_user, "heartbeat": heartbeat,
              "focus_flips_per_minute": focus_flips_per_minute,
              "chats_per_minute": chats_per_minute, "calls_per_minute": calls_per_minute}
-    overrides: dict[str, Any] = {_BEHAVIOUR[k]: v for k, v in flags.items() if v is not None}
-    kinds = tuple(dataclasses.replace(kind, **overrides)
-                  for kind in (prof.kinds or (make_kind("user", 1, prof.defaults),)))
+    kinds = kinds_from(prof, flags)
     if url is not None:
         check_loopback(url, allow_remote=allow_remote)
     out = output or Path("reports") / f"capacity-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -170,7 +128,7 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
         click.echo(f"[repeat {s.repeat} step {s.step} {s.phase}] {s.users} users: {p99}; "
                    f"{s.deliveries_per_s:,.0f} deliveries/s; {verdict}{nxt}", err=True)
 
-    with _target(url) as target:
+    with bundled_or(url) as target:
         preflight(target)
         load = LoadConfig(
             url=target, users=start, spawn_rate=float(rate), duration=hold, kinds=kinds,

@@ -6,60 +6,24 @@ processes; it never imports locust or gevent (those live in the processes it sta
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
+from wsprobe.cli._load_options import behaviour_options, bundled_or, kinds_from
+from wsprobe.cli._load_options import duration as _duration
 from wsprobe.errors import InputError, WsprobeError
-from wsprobe.load.config import LoadConfig, UserKind, parse_duration
+from wsprobe.load.config import LoadConfig
 from wsprobe.load.launcher import Launch, check_loopback, launch, preflight
-from wsprobe.load.profile import Profile, load_profile, make_kind
+from wsprobe.load.profile import Profile, load_profile
 from wsprobe.load.slo import parse_slo
 
 __all__ = ["command"]
-
-
-def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return parse_duration(value, what=f"--{param.name}".replace("_", "-"))
-    except InputError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-_BEHAVIOUR_FLAGS = {
-    "sockets_per_user": "sockets",
-    "heartbeat": "heartbeat",
-    "focus_flips_per_minute": "focus_flips_per_min",
-    "chats_per_minute": "chats_per_min",
-    "calls_per_minute": "calls_per_min",
-    "session": "session",
-}
-
-
-def _kinds(profile: Profile, overrides: dict[str, Any]) -> tuple[UserKind, ...]:
-    kinds = profile.kinds or (make_kind("user", 1, profile.defaults),)
-    return tuple(dataclasses.replace(kind, **overrides) for kind in kinds)
-
-
-@contextlib.contextmanager
-def _target(url: str | None) -> Iterator[str]:
-    if url is not None:
-        yield url
-        return
-    from wsprobe.server import ServerConfig, spawn
-
-    with spawn(ServerConfig(port=0, rate_limit=None)) as server:
-        yield server.url
 
 
 def _default_output() -> Path:
@@ -178,20 +142,9 @@ def _print_summary(out: Path) -> None:
 @click.option("-d", "--duration", callback=_duration, default=None,
               help="How long to run, ramp-up included, before the ramp-down, e.g. 30s, 2m "
                    "(default 30s).")
-@click.option("--sockets-per-user", type=click.IntRange(min=1), default=None,
-              help="Sockets each user opens (the real browser tab opens 2 to 3; default 1).")
-@click.option("--heartbeat", callback=_duration, default=None,
-              help="Interval of the online status heartbeat (default 30s; 0 disables).")
-@click.option("--focus-flips-per-minute", type=click.FloatRange(min=0), default=None,
-              help="away/online flips per user per minute (default 0.5).")
-@click.option("--chats-per-minute", type=click.FloatRange(min=0), default=None,
-              help="Chat messages per user per minute to online users (default 1).")
-@click.option("--calls-per-minute", type=click.FloatRange(min=0), default=None,
-              help="Calls placed per user per minute (default 0.2).")
+@behaviour_options
 @click.option("--session", callback=_duration, default=None,
               help="Leave after this long and rejoin as a new user (default: stay).")
-@click.option("--late-after", callback=_duration, default=None,
-              help="A delivery slower than this is late (default 1s).")
 @click.option("--loss-timeout", callback=_duration, default=None,
               help="A delivery not seen within this is lost (default 5s).")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
@@ -254,7 +207,6 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
              "focus_flips_per_minute": focus_flips_per_minute,
              "chats_per_minute": chats_per_minute, "calls_per_minute": calls_per_minute,
              "session": session}
-    overrides = {_BEHAVIOUR_FLAGS[k]: v for k, v in flags.items() if v is not None}
     n_users = users or int(prof.run.get("users", 10))
     rate = spawn_rate or prof.run.get("spawn-rate") or max(n_users / 5, 1.0)
     run_for = duration if duration is not None else prof.run.get("duration", 30.0)
@@ -268,7 +220,7 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
         master_host=master_host,
         master_port=master_port or (5557 if as_master or as_worker else None),
     )
-    with _target(url) as target:
+    with bundled_or(url) as target:
         if not as_master:
             preflight(target)
         config = LoadConfig(
@@ -276,7 +228,7 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             users=n_users,
             spawn_rate=float(rate),
             duration=float(run_for),
-            kinds=_kinds(prof, overrides),
+            kinds=kinds_from(prof, flags),
             run_id=uuid.uuid4().hex[:8],
             output=str(out),
             late_after=late_after if late_after is not None else prof.run.get("late-after", 1.0),
