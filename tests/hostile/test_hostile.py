@@ -2,8 +2,9 @@
 
 Every command (fuzz, run, verify, load) meets every hostile server of :mod:`.servers`: it must end
 within its time limit with the right exit code, write what it recorded, and print no traceback.
-3 when no WebSocket opens; 1 when it opens and the server misbehaves; 0 when what the command
-asked for still works (a server that ignores pings is fine for a short scenario).
+3 when no WebSocket opens; 1 when it opens and the server misbehaves (``load`` says 3 for a
+protocol break too, as its help says); 0 when what the command asked for still works (a server
+that ignores pings is fine for a short scenario).
 """
 
 from __future__ import annotations
