@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,9 @@ from wsprobe.scenario.events import (
     RunFinished,
     RunStarted,
     Status,
+    StepFinished,
+    StepRef,
+    StepStarted,
     status_of,
 )
 from wsprobe.scenario.findings import Finding, Severity
@@ -208,17 +211,45 @@ class Fuzzer:
 
     # -- a group ----------------------------------------------------------------------------
 
-    def _run_group(self, state: _GroupState, cases: int, gen_deadline: float) -> None:
+    @contextlib.contextmanager
+    def _step(self, ref: CaseRef, index: str, kind: str, label: Callable[[], str]
+              ) -> Iterator[None]:
+        """A phase of a group as a step of the event stream (its label counts what it did)."""
+        began = time.monotonic()
+        self.emit(StepStarted(time.time(), ref, StepRef(index, kind, kind)))
+        status = Status.ERROR
+        try:
+            yield
+            status = Status.PASSED
+        finally:
+            self.emit(StepFinished(time.time(), ref, StepRef(index, kind, label()), status,
+                                   time.monotonic() - began))
+
+    def _run_group(self, state: _GroupState, ref: CaseRef, cases: int,
+                   gen_deadline: float) -> None:
         group = state.group
         fixed = list(group.coverage[: max(1, cases // 2)]) if group.coverage else []
-        for i, case in enumerate(fixed):
-            if i and time.monotonic() > gen_deadline:  # every group runs its first case
-                return
-            self.execute(case, state)
-        for finding, _ in list(state.best.values()):
-            if finding.severity is Severity.FAILURE and finding.code not in state.shrunk:
-                self._polish(state, finding.code)
-        remaining = cases - len(fixed)
+        ran = [0, self.shrink_runs]
+        if fixed:
+            with self._step(ref, "1", "fixed cases",
+                            lambda: f"{ran[0]} fixed cases, {self.shrink_runs - ran[1]} "
+                                    "shrinking runs"):
+                for i, case in enumerate(fixed):
+                    if i and time.monotonic() > gen_deadline:  # every group runs its first case
+                        return
+                    self.execute(case, state)
+                    ran[0] += 1
+                for finding, _ in list(state.best.values()):
+                    if finding.severity is Severity.FAILURE and finding.code not in state.shrunk:
+                        self._polish(state, finding.code)
+        shrinks = self.shrink_runs
+        with self._step(ref, "2", "generated cases",
+                        lambda: f"{state.generated} generated cases, "
+                                f"{self.shrink_runs - shrinks} shrinking runs"):
+            self._generate(state, cases - len(fixed), gen_deadline, bool(fixed))
+
+    def _generate(self, state: _GroupState, remaining: int, gen_deadline: float,
+                  fixed: bool) -> None:
         attempt = 0
         while remaining > 0 and (time.monotonic() < gen_deadline
                                  or (not state.generated and not fixed)):
@@ -331,7 +362,7 @@ class Fuzzer:
                 t0 = time.monotonic()
                 try:
                     if not self._gone:
-                        self._run_group(state, shares[index], gen_deadline)
+                        self._run_group(state, ref, shares[index], gen_deadline)
                 finally:
                     results += self._finish_group(state, ref, t0)
                     finished += 1
