@@ -62,12 +62,6 @@ EXPECTED: dict[str, dict[Behaviour, int]] = {
     "load": {**HANDSHAKE, B.GARBAGE: 3, B.NON_JSON: 3, B.BINARY: 3, B.ENORMOUS: 3, B.FLOOD: 3,
              B.STOP_READING: 3, B.NO_PONG: 0, B.DIE_MID_RUN: 3},
 }
-KNOWN_BUGS = {
-    ("run", B.NEVER_HANDSHAKE): "wsprobe run: a connect step's handshake limit is "
-    "SessionOptions.open_timeout (5 s, wsprobe/scenario/runner.py:60; program.py:226 passes "
-    "step.timeout, None unless the step sets one), not --step-timeout; a scenario --timeout under "
-    "5 s then ends the run as a finding (exit 1) instead of unreachable (exit 3)",
-}
 SLOW = {"verify", "load"}
 
 
@@ -108,22 +102,13 @@ def _survives(command: str, behaviour: Behaviour, code: int, folder: Path) -> st
 def test_command_survives_every_hostile_server(tmp_path: Path, command: str) -> None:
     """Against each hostile server the command ends in time, with the right exit code and a
     report, and no traceback (the servers run three at a time; each is its own process pair)."""
-    table = {b: c for b, c in EXPECTED[command].items() if (command, b) not in KNOWN_BUGS}
+    table = EXPECTED[command]
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {b: pool.submit(_survives, command, b, c, tmp_path / b.value)
                    for b, c in table.items()}
         problems = {b.value: f.result() for b, f in futures.items()}
     broken = {b: p for b, p in problems.items() if p is not None}
     assert not broken, "\n".join(f"{command} vs {b}: {p}" for b, p in broken.items())
-
-
-@pytest.mark.parametrize(("command", "behaviour"), [
-    pytest.param(c, b, marks=pytest.mark.xfail(strict=True, reason=why), id=f"{c}-{b}")
-    for (c, b), why in KNOWN_BUGS.items()])
-def test_known_bugs(tmp_path: Path, command: str, behaviour: Behaviour) -> None:
-    """Combinations that fail today, each for the reason given."""
-    problem = _survives(command, behaviour, EXPECTED[command][behaviour], tmp_path / "run")
-    assert problem is None, problem
 
 
 @pytest.mark.parametrize("command", ["fuzz", "run", "verify"])
@@ -136,4 +121,4 @@ def test_tls_handshake_that_never_finishes(wsprobe: Wsprobe, tmp_path: Path,
         args.append("--insecure")
         done = wsprobe(*args, timeout=LIMITS[command] + 20)
     assert "Traceback" not in done.stdout + done.stderr
-    assert done.returncode == (1 if command == "run" else 3), done.stdout + done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr

@@ -223,7 +223,9 @@ class _Player:
                 origin=str(origin) if origin else None,
                 subprotocols=step.subprotocols if step.subprotocols is not None
                 else spec.subprotocols,
-                open_timeout=step.timeout, expect_refused=step.expect_refused)
+                # a connect is a step: its handshake is bounded like any other step
+                open_timeout=self.session.timeout_or_default(step.timeout),
+                expect_refused=step.expect_refused)
 
     async def send(self, step: Send) -> None:
         if step.socket == "*":
