@@ -8,49 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import random
 import shlex
-import ssl
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 
 from wsprobe.errors import InputError, UnreachableError
 from wsprobe.scenario.events import Event, EventHandler
 from wsprobe.server import ServerConfig, ServerProcess, ServerStartError, spawn
+from wsprobe.targets import client_ssl_context, is_loopback
 
-__all__ = ["BundledServer", "command", "is_loopback", "ssl_context"]
-
-
-def is_loopback(url: str) -> bool:
-    """True when ``url``'s host is ``localhost``, 127.0.0.0/8 or ``::1``."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def ssl_context(cafile: Path | None, insecure: bool) -> ssl.SSLContext | None:
-    """The TLS context for ``wss://``: the system CAs, plus ``cafile``; none checked if insecure."""
-    if cafile is None and not insecure:
-        return None
-    context = ssl.create_default_context()
-    if cafile is not None:
-        try:
-            context.load_verify_locations(cafile)
-        except (OSError, ssl.SSLError) as exc:
-            raise InputError(f"--cafile {cafile}: cannot read a CA certificate: {exc}") from None
-    if insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+__all__ = ["BundledServer", "command"]
 
 
 class BundledServer:
@@ -226,7 +197,7 @@ def command(ctx: click.Context, *, url: str | None, seed: int | None, max_cases:
         if not all_groups:
             names = ", ".join(g.name for g in groups(schemas))
             raise InputError(f"--group {', '.join(group_names)}: no such group ({names})")
-    context = ssl_context(cafile, insecure)
+    context = client_ssl_context(cafile, insecure)
     target: Target
     if url is None:
         target = BundledServer(start_timeout=start_timeout)

@@ -113,11 +113,11 @@ def command(ctx: click.Context, *, args: tuple[str, ...], variables: tuple[str, 
     Exit codes: 0 all passed, 1 a finding, 2 bad usage or input, 3 target unreachable or
     handshake refused, 130 interrupted (reports written with what was recorded).
     """
-    from wsprobe.cli.fuzz import ssl_context
     from wsprobe.core import load_schemas
     from wsprobe.output import ConsoleReport, parse_report_kinds, report_handlers
     from wsprobe.scenario.loader import load_scenario
     from wsprobe.scenario.runner import SessionOptions, run_scenarios_async
+    from wsprobe.targets import client_ssl_context
 
     url = args[-1] if "://" in args[-1] else None
     names = args[:-1] if url is not None else args
@@ -131,7 +131,7 @@ def command(ctx: click.Context, *, args: tuple[str, ...], variables: tuple[str, 
     scenarios = [load_scenario(p, schemas=schemas, variables=values)
                  for p in resolve_scenarios(names)]
     kinds = parse_report_kinds(reports)
-    tls = ssl_context(cafile, insecure)
+    tls = client_ssl_context(cafile, insecure)
     seed = seed if seed is not None else random.randrange(2**31)
     handlers = [ConsoleReport(verbosity=verbose, progress=not no_progress),
                 *report_handlers(kinds, output_dir, stem="run")]

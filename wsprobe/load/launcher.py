@@ -9,7 +9,6 @@ accepts a connection and a registration before any load is started.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import os
 import signal
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 
 from wsprobe.errors import InputError, Interrupted, UnreachableError
 from wsprobe.load.config import LoadConfig
+from wsprobe.targets import is_loopback
 
 __all__ = ["Launch", "check_loopback", "free_port", "launch", "preflight"]
 
@@ -37,11 +37,7 @@ def check_loopback(url: str, *, allow_remote: bool) -> None:
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise InputError(f"target {url!r}: expected a ws:// or wss:// URL with a host")
     host = parts.hostname
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback and not allow_remote:
+    if not is_loopback(url) and not allow_remote:
         raise InputError(
             f"target {host!r} is not a loopback address; load against another host needs "
             "--allow-remote (make sure you own it)"

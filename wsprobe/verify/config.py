@@ -10,6 +10,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from wsprobe.errors import InputError
+from wsprobe.targets import client_ssl_context
 
 __all__ = ["RegisterForm", "VerifyConfig"]
 
@@ -95,17 +96,7 @@ class VerifyConfig:
         """TLS for ``wss://``: the system's CAs, ``cafile``'s, or none checked (``insecure``)."""
         if not self.url.startswith("wss:"):
             return None
-        if self.insecure:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            return context
-        if self.cafile is not None:
-            try:
-                return ssl.create_default_context(cafile=str(self.cafile))
-            except (OSError, ssl.SSLError) as exc:
-                raise InputError(f"--cafile {self.cafile}: cannot use it ({exc})") from None
-        return ssl.create_default_context()
+        return client_ssl_context(self.cafile, self.insecure) or ssl.create_default_context()
 
     def rerun(self, check: str) -> str:
         """The command that reruns just ``check`` with the options of this run."""
