@@ -119,7 +119,10 @@ def open_page(page: Path, screenshot: Path, *, width: int = 1100) -> PageReport:
     """Load ``page`` in headless Chromium, save a full-page PNG to ``screenshot``."""
     if CHROMIUM is None:
         raise RuntimeError("chromium is not installed (apt-get install chromium)")
-    with tempfile.TemporaryDirectory(prefix="wsprobe-chromium-") as profile:
+    # Chromium's helper processes may still write to the profile for a moment after the browser
+    # exits; a profile that cannot be removed at once is not a failure of the page under test.
+    with tempfile.TemporaryDirectory(prefix="wsprobe-chromium-",
+                                     ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen([CHROMIUM, *_FLAGS, f"--user-data-dir={profile}", "about:blank"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
