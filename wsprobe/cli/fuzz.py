@@ -150,13 +150,6 @@ def command(ctx: click.Context, *, url: str | None, seed: int | None, max_cases:
     or input, 3 target unreachable, 130 interrupted (reports written with what was recorded).
     """
     from wsprobe.core import load_schemas
-
-    try:
-        import hypothesis  # noqa: F401  # an optional dependency: wsprobe[fuzz]
-        import hypothesis_jsonschema  # noqa: F401
-    except ImportError as exc:
-        raise InputError(f"wsprobe fuzz needs hypothesis and hypothesis-jsonschema ({exc.name} "
-                         "is missing): pip install 'wsprobe[fuzz]'") from None
     from wsprobe.fuzz import (
         Budget,
         CommandServer,
