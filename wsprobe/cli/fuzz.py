@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from wsprobe.errors import InputError, UnreachableError
+from wsprobe.fuzz.target import ManagedServer, exit_text
 from wsprobe.scenario.events import Event, EventHandler
 from wsprobe.server import ServerConfig, ServerProcess, ServerStartError, spawn
 from wsprobe.targets import client_ssl_context, is_loopback
@@ -24,10 +25,8 @@ from wsprobe.targets import client_ssl_context, is_loopback
 __all__ = ["BundledServer", "command"]
 
 
-class BundledServer:
+class BundledServer(ManagedServer):
     """The reference backend (``wsprobe serve``) in a process of its own, on a free port."""
-
-    managed = True
 
     def __init__(self, *, start_timeout: float) -> None:
         self._start_timeout = start_timeout
@@ -59,18 +58,8 @@ class BundledServer:
                 server.process.wait(0.5)  # a server that just crashed may not be reaped yet
         if isinstance(server, ServerProcess) and server.process.poll() is not None:
             log = "\n".join(server.log().strip().splitlines()[-8:])
-            self._last_exit = f"the server exited with code {server.process.returncode}" + (
-                f"; its last output:\n{log}" if log else "")
+            self._last_exit = exit_text(server.process.returncode, log)
         return self._last_exit
-
-    async def recover(self) -> bool:
-        """Restart it."""
-        self.exit_info()
-        try:
-            await self.start()
-        except UnreachableError:
-            return False
-        return True
 
     def close(self) -> None:
         """Stop it."""

@@ -22,7 +22,7 @@ from typing import IO, Protocol
 from wsprobe.errors import InputError, UnreachableError
 from wsprobe.fuzz.wire import HandshakeFailed, RawSocket
 
-__all__ = ["CommandServer", "RemoteServer", "Target", "wait_until_up"]
+__all__ = ["CommandServer", "ManagedServer", "RemoteServer", "Target", "exit_text", "wait_until_up"]
 
 
 class Target(Protocol):
@@ -106,10 +106,36 @@ def _tail(stream: IO[bytes], lines: int = 8) -> str:
     return "\n".join(text[-lines:])
 
 
-class CommandServer:
-    """A server started from a command (``--server-cmd``) and restarted whenever it dies."""
+def exit_text(code: int, log: str) -> str:
+    """How a managed server ended: its exit code and the last lines it printed."""
+    return f"the server exited with code {code}" + (f"; its last output:\n{log}" if log else "")
+
+
+class ManagedServer:
+    """A server wsprobe runs itself and restarts after a crash; subclasses start and describe it."""
 
     managed = True
+
+    async def start(self) -> None:
+        """Start (or restart) the server; :class:`UnreachableError` if it does not come up."""
+        raise NotImplementedError
+
+    def exit_info(self) -> str | None:
+        """How the server ended, once it has."""
+        raise NotImplementedError
+
+    async def recover(self) -> bool:
+        """Restart it (whether it died or hangs); False if it does not come back."""
+        self.exit_info()  # keep how it ended before the restart replaces the process
+        try:
+            await self.start()
+        except UnreachableError:
+            return False
+        return True
+
+
+class CommandServer(ManagedServer):
+    """A server started from a command (``--server-cmd``) and restarted whenever it dies."""
 
     def __init__(self, argv: Sequence[str], url: str, *, start_timeout: float,
                  ssl_context: ssl.SSLContext | None = None) -> None:
@@ -154,19 +180,9 @@ class CommandServer:
                 process.wait(0.5)  # a server that just crashed may not be reaped yet
         if process is None or process.poll() is None:
             return self._last_exit
-        log = _tail(self._log) if self._log is not None else ""
-        self._last_exit = f"the server exited with code {process.returncode}" + (
-            f"; its last output:\n{log}" if log else "")
+        self._last_exit = exit_text(process.returncode,
+                                    _tail(self._log) if self._log is not None else "")
         return self._last_exit
-
-    async def recover(self) -> bool:
-        """Restart the command (whether it died or hangs) and wait for it."""
-        self.exit_info()
-        try:
-            await self.start()
-        except UnreachableError:
-            return False
-        return True
 
     def _stop_process(self) -> None:
         process, self._process = self._process, None
