@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.status import Status as Spinner
 
+from wsprobe.output.text import finding_markup
 from wsprobe.scenario.events import (
     CaseFinished,
     CaseStarted,
@@ -142,27 +143,8 @@ class ConsoleReport:
                     f"{self._frames} frames · {event.duration:.2f} s · exit {event.exit_code}")
 
     def _finding(self, seen: _Seen) -> None:
-        f = seen.finding
-        color = "red" if f.severity.value == "failure" else "yellow"
-        head = f"[{color}]{f.severity.value.upper()}[/]"
-        if f.rule:
-            head += f" [bold]{escape(f.rule)}[/]"
-        self._print(f"\n  {head} {escape(f.title)}")
-        rows = [("step", f.step), ("at", f.location),
-                ("actor", f"{f.actor}/{f.socket}" if f.actor and f.socket else f.actor),
-                ("expected", f.expected), ("actual", f.actual)]
-        for key, value in rows:
-            if value:
-                self._print(f"    [dim]{key:<9}[/]{escape(value)}")
-        if f.frames:
-            self._print("    [dim]evidence[/]")
-            for frame in f.frames[:8]:
-                self._print(f"      {escape(frame.arrow())}")
-        recent = [fr for fr in seen.recent if fr not in f.frames][-self.context_frames:]
-        if recent:
-            self._print("    [dim]last frames before it[/]")
-            for frame in recent:
-                self._print(f"      [dim]{escape(frame.arrow())}[/]")
+        self._print("")
+        finding_markup(seen.finding, seen.recent, self._print, context=self.context_frames)
 
     def close(self) -> None:
         """Stop the progress display (the run may have been interrupted)."""

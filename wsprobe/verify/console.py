@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
+from wsprobe.output.text import finding_markup
 from wsprobe.scenario.events import (
     CaseFinished,
     CaseStarted,
@@ -166,25 +167,8 @@ class VerifyConsole:
         self._print("")
 
     def _finding(self, f: Finding, recent: tuple[FrameRecord, ...]) -> None:
-        color = "red" if f.severity is Severity.FAILURE else "yellow"
-        self._print(f"  [{color}]{f.severity.value.upper()}[/] {escape(f.title)}")
-        rows = [("step", f.step),
-                ("socket", f"{f.actor}/{f.socket}" if f.actor and f.socket else f.actor),
-                ("expected", f.expected), ("actual", f.actual)]
-        for key, value in rows:
-            if value:
-                self._print(f"    [dim]{key:<9}[/]{escape(value)}")
-        if f.frames:
-            self._print("    [dim]evidence[/]")
-            for frame in f.frames[:6]:
-                self._print(f"      {escape(frame.arrow())}")
-            if len(f.frames) > 6:
-                self._print(f"      [dim]... {len(f.frames) - 6} more[/]")
-        before = [fr for fr in recent if fr not in f.frames][-self.context_frames:]
-        if before:
-            self._print("    [dim]frames just before[/]")
-            for frame in before:
-                self._print(f"      [dim]{escape(frame.arrow())}[/]")
+        finding_markup(f, recent, self._print, rule=False, where=False, actor_label="socket",
+                       frames=6, context=self.context_frames, before_label="frames just before")
 
     def _table(self) -> None:
         done = sorted(self._done, key=lambda d: _rule_order(d[0].case.rule or ""))
