@@ -123,7 +123,10 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
     def show(done: StepDone) -> None:
         s = done.step
         p99 = ", ".join(f"{k} p99 {v.p99_ms} ms ({v.samples})" for k, v in s.kinds.items())
-        verdict = "held" if s.held else "BROKE " + "; ".join(s.broken)
+        verdict = {"held": "held", "broken": "BROKE " + "; ".join(s.broken),
+                   "inconclusive": "inconclusive: " + "; ".join(s.broken) + " (moving up)",
+                   }[s.verdict]
+        verdict += f" on {s.verdict_samples} samples" if s.verdict != "inconclusive" else ""
         nxt = f" -> next {done.search_next}" if done.search_next else ""
         click.echo(f"[repeat {s.repeat} step {s.step} {s.phase}] {s.users} users: {p99}; "
                    f"{s.deliveries_per_s:,.0f} deliveries/s; {verdict}{nxt}", err=True)
@@ -143,16 +146,20 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
                                 output=out, min_samples=min_samples,
                                 auto_spawn=given_rate is None)
         result = run_capacity(config, on_step=None if quiet else show)
-    users, spread = result.capacity_users(), result.spread_users()
+    text, spread = result.capacity_text(), result.spread_users()
     if result.stopped:
         click.secho(f"stopped early: {result.stopped}", fg="yellow", err=True)
-    elif users is None:
-        click.secho(f"no user count met {', '.join(slos)}", fg="red", err=True)
-    else:
-        rate_at = result.capacity_rate()
-        click.echo(f"capacity: {users:g} users (spread {spread[0]} to {spread[1]} over "
+    if text is None:
+        judged = any(r.failing is not None for r in result.repeats)
+        click.secho(f"no user count met {', '.join(slos)}" if judged else
+                    "no step had enough samples to judge: raise --max-step, or --heartbeat "
+                    "faster", fg="red", err=True)
+    elif spread is not None:
+        why = " (nothing broke up to --max-users)" if result.at_least() and not result.stopped \
+            else " (the search stopped before a step broke)" if result.at_least() else ""
+        click.echo(f"capacity: {text} users{why} (spread {spread[0]} to {spread[1]} over "
                    f"{len(result.repeats)} repeats), "
-                   f"{rate_at or 0:,.0f} deliveries/s at {', '.join(slos)}" if spread else "")
+                   f"{result.capacity_rate() or 0:,.0f} deliveries/s at {', '.join(slos)}")
     if report:
         from wsprobe.report import write_report
 

@@ -73,6 +73,12 @@ class Probe:
         self._schemas: SchemaSet | None = None
         self._seen_types: dict[str, int] = {}
         self.users = 0
+        # scheduled sends (the open-loop plan) and those that left later than --max-lag
+        self.sends = 0
+        self.late_sends = 0
+        self._late_after_us = int(config.max_lag * 1e6)
+        self._send_lag_max = 0
+        self._reported_sends = (0, 0)
         self._reported: dict[Kind, Counts] = {k: Counts() for k in KINDS}
         self._reported_unmatched = 0
         self._reported_errors: dict[str, int] = {}
@@ -109,6 +115,16 @@ class Probe:
         self.outbox.append(
             (sent.key, sent.kind, sent.sender, sent.target, sent.t_sched, sent.t_send)
         )
+
+    def scheduled(self, t_sched: int, t_now: int) -> None:
+        """A scheduled action is about to send at ``t_now``, planned for ``t_sched``: the offered
+        load falls short of the plan when actions leave later than ``max_lag``."""
+        self.sends += 1
+        lag = t_now - t_sched
+        if lag > self._late_after_us:
+            self.late_sends += 1
+        if lag > self._send_lag_max:
+            self._send_lag_max = lag
 
     def relayed(self, records: Iterable[list[Any]]) -> None:
         """Send records of other workers."""
@@ -211,6 +227,10 @@ class Probe:
         self._reported_failures = failures
         problems_from = self._reported_problems
         self._reported_problems = len(self.problems)
+        sends = (self.sends - self._reported_sends[0],
+                 self.late_sends - self._reported_sends[1], self._send_lag_max)
+        self._reported_sends = (self.sends, self.late_sends)
+        self._send_lag_max = 0
         hists = self.hists.encode()
         self.hists.reset()
         self.flush_raw()
@@ -228,6 +248,7 @@ class Probe:
             "hists": hists,
             "events": events,
             "monitor": monitor,
+            "sends": {"count": sends[0], "late": sends[1], "lag_max_us": sends[2]},
             "clock": None
             if clock is None or self.config.same_clock
             else {"offset_us": clock.offset_us, "uncertainty_us": clock.uncertainty_us},

@@ -18,6 +18,7 @@ from wsprobe.load.config import LoadConfig
 from wsprobe.load.fanout import KINDS, Counts
 from wsprobe.load.histograms import SERIES, percentiles_ms, values_at
 from wsprobe.load.slo import evaluate, parse_slo
+from wsprobe.load.validity import MAX_LATE_SENDS, generator_reasons
 
 __all__ = ["SCHEMA", "build_summary", "exit_code_of", "progress_line", "write_outputs"]
 
@@ -48,6 +49,7 @@ def _kind_entry(counts: Counts, agg: Aggregator, kind: str) -> dict[str, Any]:
 def _validity(config: LoadConfig, agg: Aggregator, finals: Mapping[str, Any],
               workers: int, kinds: Mapping[str, Any]) -> dict[str, Any]:
     reasons: list[str] = []
+    notes: list[str] = []
     per_node: dict[str, Any] = {}
     for name, state in sorted(agg.nodes.items()):
         cpu = state.cpu[1:] or state.cpu  # the first interval includes start-up
@@ -60,18 +62,20 @@ def _validity(config: LoadConfig, agg: Aggregator, finals: Mapping[str, Any],
             "cpu_max": round(max(cpu), 4) if cpu else None,
             "lag_p99_ms": lag_p99,
             "lag_max_ms": lag_max,
+            "sends": state.sends,
+            "late_sends": state.late_sends,
+            "send_lag_max_ms": round(state.send_lag_max_us / 1000, 3),
             "reports": state.reports,
         }
-        if cpu_mean is not None and cpu_mean > config.max_cpu:
-            reasons.append(
-                f"worker {name}: generator CPU {cpu_mean:.0%} of a core "
-                f"(limit {config.max_cpu:.0%})"
-            )
-        if lag_p99 is not None and lag_p99 > config.max_lag * 1000:
-            reasons.append(
-                f"worker {name}: scheduling lag p99 {lag_p99:.1f} ms "
-                f"(limit {config.max_lag * 1000:.1f} ms)"
-            )
+        reasons += generator_reasons(f"worker {name}", cpu, state.sends, state.late_sends,
+                                     max_cpu=config.max_cpu, max_lag_ms=config.max_lag * 1000)
+        if lag_p99 is not None and lag_p99 > config.max_lag * 1000 and state.timestamps == "user":
+            reasons.append(f"worker {name}: scheduling lag p99 {lag_p99:.1f} ms (limit "
+                           f"{config.max_lag * 1000:g} ms) with receipts stamped in user space")
+        elif lag_p99 is not None and lag_p99 > config.max_lag * 1000:
+            notes.append(f"worker {name}: scheduling lag p99 {lag_p99:.1f} ms (over "
+                         f"{config.max_lag * 1000:g} ms; receipts are kernel-stamped, and "
+                         f"{state.late_sends} of {state.sends} scheduled sends left late)")
     for name, state in sorted(agg.nodes.items()):
         if state.internal_errors:
             first = state.internal_problems[0] if state.internal_problems else "?"
@@ -87,7 +91,9 @@ def _validity(config: LoadConfig, agg: Aggregator, finals: Mapping[str, Any],
     return {
         "valid": not reasons,
         "reasons": reasons,
-        "limits": {"max_cpu": config.max_cpu, "max_lag_ms": config.max_lag * 1000},
+        "notes": notes,
+        "limits": {"max_cpu": config.max_cpu, "max_lag_ms": config.max_lag * 1000,
+                   "max_late_sends": MAX_LATE_SENDS},
         "workers": per_node,
     }
 
