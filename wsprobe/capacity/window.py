@@ -126,7 +126,8 @@ def read_window(folder: Path, summary: Mapping[str, Any], *, users: int,
     hists: dict[tuple[str, str], HdrHistogram] = {
         (k, s): new_histogram() for k in KINDS for s in ("actual", "scheduled")}
     counts: dict[str, dict[str, int]] = {
-        k: {"events": 0, "expected": 0, "delivered": 0, "lost": 0, "late": 0} for k in KINDS}
+        k: {"events": 0, "expected": 0, "delivered": 0, "lost": 0, "late": 0, "duplicates": 0}
+        for k in KINDS}
     keys: dict[str, set[str]] = {k: set() for k in KINDS}
     deliveries = 0
     for kind, key, t_send, status, latency, latency_sched in rows:
@@ -134,6 +135,9 @@ def read_window(folder: Path, summary: Mapping[str, Any], *, users: int,
             continue
         keys[kind].add(key)
         c = counts[kind]
+        if status == "duplicate":
+            c["duplicates"] += 1
+            continue
         if status != "optional":
             c["expected"] += 1
         if status == "lost":
@@ -151,8 +155,6 @@ def read_window(folder: Path, summary: Mapping[str, Any], *, users: int,
     kinds: dict[str, Any] = {}
     for kind in KINDS:
         entry: dict[str, Any] = {**counts[kind], "events": len(keys[kind])}
-        # duplicates are not in the raw file: the whole run's count stands in
-        entry["duplicates"] = int(whole.get(kind, {}).get("duplicates", 0))
         last = whole.get(kind, {}).get("latency_ms", {}).get("last")
         entry["latency_ms"] = {
             "actual": percentiles_ms(hists[kind, "actual"]),
