@@ -241,3 +241,21 @@ def test_flooding_server_ends_in_time_as_a_broken_target(
     assert run.code == 3, run.stderr
     assert time.monotonic() - started < 30
     assert any(p.startswith("local: P3:") for p in run.summary["target"]["problems"])
+
+
+def test_server_rebroadcasting_get_users_on_every_change_has_no_duplicates(
+    run_load: Callable[..., Run], broken_server: Callable[..., str]
+) -> None:
+    """A correct server that sends the whole get-users list after every frame and close (many
+    lists that repeat the same set): joins and leaves are each delivered once per socket."""
+    url = broken_server("--rebroadcast")
+    # users join over 2 s, leave after 2 s each (so the others see them go) and rejoin
+    run = run_load(url, *FAST, "--users", "8", "--spawn-rate", "4", "--duration", "5s",
+                   "--session", "2s", "--workers", "0", "--sockets-per-user", "2", *MIX)
+    assert run.code == 0, run.stderr
+    kinds = run.summary["kinds"]
+    assert kinds["leave"]["expected"] > 0 and kinds["join"]["expected"] > 0
+    for kind in KINDS:
+        assert kinds[kind]["duplicates"] == 0, (kind, kinds[kind])
+        assert kinds[kind]["lost"] == 0, (kind, kinds[kind])
+    assert _accounted(run)["leave"]["duplicate"] == 0

@@ -15,7 +15,11 @@ Rules, all on one reference clock in microseconds:
   (``loss_timeout`` after the send, or at :meth:`FanoutTracker.finalize_all`): at an expected
   socket it is ``delivered``, or ``late`` when it came later than ``late_after`` (``late`` is
   counted among the delivered too); at any other socket it is ``optional``;
-* every further copy at a socket is a ``duplicate``;
+* every further copy at a socket is a ``duplicate``, except for ``join`` and ``leave``: those are
+  states read from ``get-users`` lists (:meth:`FanoutTracker.observed`), delivered by the first
+  list at a socket that shows the change; every later list that shows it again (a server that
+  re-broadcasts the list on every change, or sends one list per socket) restates the state and is
+  no copy at all, so a correct server has no duplicates whichever broadcast policy it follows;
 * an expected socket without a copy when the event is finalized is ``lost``;
 * a receipt whose send record never arrives within ``loss_timeout`` of its receipt, or that came
   more than ``skew`` before the send it names (the same user id leaving and coming back on a
@@ -246,6 +250,13 @@ class FanoutTracker:
         firsts[socket] = t_recv
         if event.sent is not None:
             self._first_copy(event.sent, socket, t_recv)
+
+    def observed(self, key: str, socket: SocketId, t_recv: int) -> None:
+        """A ``get-users`` list at a local socket showed the state change ``key`` (a join or a
+        leave) at ``t_recv``; only the first showing at a socket counts (see the module doc)."""
+        event = self._events.get(key)
+        if event is None or socket not in event.firsts:
+            self.received(key, socket, t_recv)
 
     def _first_copy(self, sent: Sent, socket: SocketId, t_recv: int) -> None:
         latency = t_recv - sent.t_send

@@ -180,12 +180,12 @@ class ProbeSocket:
             self.probe.tracker.socket_registered(self.sid, t)
         elif before is not ids:
             joined, left = _USERS.diff(before, ids, self.probe.prefix)
-            received = self.probe.tracker.received
+            observed = self.probe.tracker.observed
             sid = self.sid
             for key in joined:
-                received(key, sid, t)
+                observed(key, sid, t)
             for key in left:
-                received(key, sid, t)
+                observed(key, sid, t)
         if self.primary:
             self.user.online = ids
 
