@@ -7,7 +7,8 @@ before sending; ``--misspell`` relays chat as ``recieve-message``; ``--kick S`` 
 four load sockets S seconds after they register; ``--flood`` sends ``get-users`` frames to every
 socket as fast as it takes them; ``--rebroadcast`` (a correct policy, not a broken one) sends
 a fresh ``get-users`` to every registered socket after every frame it handles and every close,
-as servers that broadcast the list "on every change" do. Prints its URL on one line, then serves until terminated.
+as servers that broadcast the list "on every change" do; ``--slow-users S`` sends every
+``get-users`` (registration answers too) S seconds late. Prints its URL on one line, then serves until terminated.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ async def main() -> None:
                         help="close the first four load sockets this long after they register (1011)")
     parser.add_argument("--flood", action="store_true",
                         help="send get-users frames to every socket as fast as it takes them")
+    parser.add_argument("--slow-users", type=float, default=0.0,
+                        help="send every get-users (registration answers too) this late")
     parser.add_argument("--rebroadcast", action="store_true",
                         help="send get-users to every registered socket after every change")
     parser.add_argument("--misspell", action="store_true",
@@ -56,7 +59,9 @@ async def main() -> None:
     async def apply(actions: list[object], *, relay: bool) -> None:
         for action in actions:
             if isinstance(action, Send):
-                if args.delay and relay:
+                if args.slow_users and action.text.startswith('{"type":"get-users"'):
+                    loop.call_later(args.slow_users, send, action)
+                elif args.delay and relay:
                     loop.call_later(args.delay, send, action)
                 else:
                     send(action)

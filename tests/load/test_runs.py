@@ -259,3 +259,19 @@ def test_server_rebroadcasting_get_users_on_every_change_has_no_duplicates(
         assert kinds[kind]["duplicates"] == 0, (kind, kinds[kind])
         assert kinds[kind]["lost"] == 0, (kind, kinds[kind])
     assert _accounted(run)["leave"]["duplicate"] == 0
+
+
+def test_slow_get_users_answers_are_measured_not_fatal(
+    run_load: Callable[..., Run], broken_server: Callable[..., str]
+) -> None:
+    """A server whose get-users lists (registration answers too) take 2.5 s: the run goes on,
+    warns, and counts the joins the others saw late or never as late or lost; not exit 3."""
+    url = broken_server("--slow-users", "2.5")
+    run = run_load(url, *FAST, "--users", "4", "--spawn-rate", "1", "--duration", "8s",
+                   "--loss-timeout", "2s", "--workers", "0")
+    assert run.code == 0, run.stderr
+    assert "did not answer a registration with get-users within 2 s" in run.stderr
+    join = run.summary["kinds"]["join"]
+    assert run.summary["target"]["ok"] is True
+    assert join["expected"] > 0 and join["late"] + join["lost"] > 0, join
+    assert _accounted(run)["join"]["late"] == join["late"]

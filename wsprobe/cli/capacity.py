@@ -132,7 +132,9 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
                    f"{s.deliveries_per_s:,.0f} deliveries/s; {verdict}{nxt}", err=True)
 
     with bundled_or(url) as target:
-        preflight(target)
+        note = preflight(target, timeout=loss_timeout)
+        if note is not None:
+            click.secho(f"warning: {note}", fg="yellow", err=True)
         load = LoadConfig(
             url=target, users=start, spawn_rate=float(rate), duration=hold, kinds=kinds,
             run_id=uuid.uuid4().hex[:8], output=str(out),

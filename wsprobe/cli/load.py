@@ -213,6 +213,8 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
     if url is not None:
         check_loopback(url, allow_remote=allow_remote)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    config_loss_timeout = float(loss_timeout if loss_timeout is not None
+                                else prof.run.get("loss-timeout", 5.0))
     out = output if output is not None else _default_output()
     plan = Launch(
         workers=n_workers if not as_master else expect_workers,
@@ -222,7 +224,9 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
     )
     with bundled_or(url) as target:
         if not as_master:
-            preflight(target)
+            note = preflight(target, timeout=config_loss_timeout)
+            if note is not None:
+                click.secho(f"warning: {note}", fg="yellow", err=True)
         config = LoadConfig(
             url=target,
             users=n_users,
@@ -232,8 +236,7 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             run_id=uuid.uuid4().hex[:8],
             output=str(out),
             late_after=late_after if late_after is not None else prof.run.get("late-after", 1.0),
-            loss_timeout=loss_timeout if loss_timeout is not None
-            else prof.run.get("loss-timeout", 5.0),
+            loss_timeout=config_loss_timeout,
             max_cpu=max_cpu,
             max_lag=max_lag if max_lag is not None else 0.05,
             raw=raw,
