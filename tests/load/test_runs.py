@@ -191,27 +191,64 @@ def test_dropped_sockets_reconnect_and_count_against_the_target(
     assert status["lost"] == 0 and status["delivered"] > 0
 
 
-def test_terminated_run_keeps_what_it_measured(reference_url: str, tmp_path: Path) -> None:
-    """SIGTERM stops the run with 130; the deliveries streamed so far are on disk."""
+def test_terminated_run_writes_what_it_measured(reference_url: str, tmp_path: Path) -> None:
+    """SIGTERM ends the run with 130 and writes summary.json (marked interrupted), the report and
+    the final table from what was measured; the folder is a run `wsprobe report` accepts, and no
+    log holds a traceback."""
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "-m", "wsprobe", "load", reference_url, *FAST, "--duration", "60s",
          "--users", "6", "--spawn-rate", "6", "--workers", "0", "--output", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deliveries = out / "deliveries-local.csv"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # wait until deliveries are on disk
-        if deliveries.exists() and len(deliveries.read_text(encoding="utf-8").splitlines()) > 5:
-            break
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=30)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait until deliveries are on disk
+            if deliveries.exists() and len(deliveries.read_text(encoding="utf-8").splitlines()) > 5:
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        stdout, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 130, err
-    assert "partial results" in err
-    assert len(deliveries.read_text(encoding="utf-8").splitlines()) > 5
-    assert not (out / "summary.json").exists()
+    assert "interrupted" in err and str(out) in err
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["run"]["interrupted"] is True and summary["exit_code"] == 130
+    assert summary["verdict"] == "interrupted"
+    assert summary["kinds"]["status"]["delivered"] > 0
+    assert (out / "report.html").is_file()
+    assert "verdict: interrupted" in stdout and "status" in stdout
+    for log in [*out.glob("*.log"), *out.glob("*.err")]:
+        assert "Traceback" not in log.read_text(encoding="utf-8"), log
+    report = subprocess.run([sys.executable, "-m", "wsprobe", "report", str(out)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert report.returncode == 0, report.stderr
 
 
+def test_reused_output_folder_is_refused_unless_overwrite(reference_url: str,
+                                                          tmp_path: Path) -> None:
+    """-o naming a folder that holds another run: exit 2, nothing touched; --overwrite replaces
+    it, and none of the old run's files (a worker's deliveries) leak into the new one."""
+    out = tmp_path / "run0"
+    out.mkdir()
+    (out / "summary.json").write_text("{}", encoding="utf-8")
+    stale = out / "deliveries-w9.csv"
+    stale.write_text("kind,key\n", encoding="utf-8")
+    argv = [sys.executable, "-m", "wsprobe", "load", reference_url, *FAST, "--users", "2",
+            "--workers", "0", "--output", str(out)]
+    refused = subprocess.run(argv, capture_output=True, text=True, timeout=90, check=False)
+    assert refused.returncode == 2
+    assert "already holds a run" in refused.stderr and "--overwrite" in refused.stderr
+    assert stale.exists() and (out / "summary.json").read_text(encoding="utf-8") == "{}"
+    done = subprocess.run([*argv, "--overwrite"], capture_output=True, text=True, timeout=90,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert not stale.exists()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["files"]["deliveries"] == ["deliveries-local.csv"]
 def test_worker_with_other_user_kinds_is_refused(reference_url: str, tmp_path: Path) -> None:
     """A remote worker whose behaviour differs from the master's stops the run with exit 2."""
     port = str(free_port())

@@ -20,7 +20,7 @@ from typing import Any
 from wsprobe.capacity.result import CapacityResult, RepeatResult, StepRecord, write_result
 from wsprobe.capacity.search import Search, SearchPlan, Verdict
 from wsprobe.capacity.window import Window, min_samples, read_window
-from wsprobe.errors import InputError
+from wsprobe.errors import InputError, Interrupted
 from wsprobe.load.config import LoadConfig
 from wsprobe.load.launcher import Launch, launch
 from wsprobe.load.slo import Slo, evaluate, parse_slo
@@ -28,7 +28,7 @@ from wsprobe.load.validity import generator_reasons
 
 __all__ = ["CapacityConfig", "StepDone", "run_capacity"]
 
-EXIT_OK, EXIT_BELOW, EXIT_INVALID, EXIT_TARGET = 0, 1, 2, 3
+EXIT_OK, EXIT_BELOW, EXIT_INVALID, EXIT_TARGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +184,13 @@ def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: 
         load = dataclasses.replace(config.load, users=users, duration=duration,
                                    spawn_rate=rate, output=str(folder), raw=True,
                                    slos=config.slos)
-        code = launch(load, Launch(workers=config.workers), on_line=lambda line: None)
+        try:
+            code = launch(load, Launch(workers=config.workers), on_line=lambda line: None)
+        except Interrupted:
+            raise KeyboardInterrupt from None
+        if code == EXIT_INTERRUPTED:
+            raise _Stop(f"interrupted during the step at {users} users ({folder})",
+                        EXIT_INTERRUPTED)
         summary = _check_run(folder, code)
         window = read_window(folder, summary, users=users, settle=config.settle)
         notes = tuple(_check_generator(summary, window, folder))
@@ -237,6 +243,8 @@ def run_capacity(config: CapacityConfig, *, on_step: OnStep | None = None) -> Ca
                     on_step(StepDone(record, folder, search.next_users()))
         except _Stop as stop:
             stopped, code = stop.reason, stop.code
+        except KeyboardInterrupt:
+            stopped, code = "interrupted between steps", EXIT_INTERRUPTED
         found = search.result()
         repeats.append(RepeatResult(
             repeat, found.passing, found.failing,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from wsprobe.cli._load_options import behaviour_options, bundled_or, kinds_from
+from wsprobe.cli._load_options import behaviour_options, bundled_or, claim_output, kinds_from
 from wsprobe.cli._load_options import duration as _duration
 from wsprobe.errors import InputError
 
@@ -76,6 +76,8 @@ def _percent(ctx: click.Context, param: click.Parameter, value: str) -> float:
               help="Allow a target that is not on loopback (only hosts you own).")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: a new timestamped folder under reports/).")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the search already in --output (default: refuse such a folder).")
 @click.option("--report/--no-report", default=True, show_default=True,
               help="Write report.html, summary.csv and summary.md at the end.")
 @click.option("-q", "--quiet", is_flag=True, help="No line per step.")
@@ -87,7 +89,8 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
             heartbeat: float | None, focus_flips_per_minute: float | None,
             chats_per_minute: float | None, calls_per_minute: float | None,
             late_after: float | None, loss_timeout: float, workers: int, max_cpu: float,
-            max_lag: float | None, allow_remote: bool, output: Path | None, report: bool,
+            max_lag: float | None, allow_remote: bool, output: Path | None, overwrite: bool,
+            report: bool,
             quiet: bool) -> None:
     """Search the number of users URL holds within every --slo (default URL: the bundled
     reference backend on a free loopback port).
@@ -117,6 +120,7 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
     if url is not None:
         check_loopback(url, allow_remote=allow_remote)
     out = output or Path("reports") / f"capacity-{time.strftime('%Y%m%d-%H%M%S')}"
+    claim_output(out, overwrite=overwrite)
     given_rate = spawn_rate or prof.run.get("spawn-rate")
     rate = float(given_rate or 50.0)
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import click
 
-from wsprobe.cli._load_options import behaviour_options, bundled_or, kinds_from
+from wsprobe.cli._load_options import behaviour_options, bundled_or, claim_output, kinds_from
 from wsprobe.cli._load_options import duration as _duration
-from wsprobe.errors import InputError, WsprobeError
+from wsprobe.errors import InputError, Interrupted, WsprobeError
 from wsprobe.load.config import LoadConfig
 from wsprobe.load.launcher import Launch, check_loopback, launch, preflight
 from wsprobe.load.profile import Profile, load_profile
@@ -166,6 +166,8 @@ def _print_summary(out: Path) -> None:
                    "if broken.")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: a new timestamped folder under reports/).")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the run already in --output (default: refuse such a folder).")
 @click.option("--headless", is_flag=True, help="No Locust web UI (for CI).")
 @click.option("--web-port", type=click.IntRange(1, 65535), default=8089, show_default=True,
               help="Port of Locust's web UI (on 127.0.0.1) unless --headless.")
@@ -189,7 +191,8 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             workers: int | None, as_master: bool, expect_workers: int, master_bind: str,
             as_worker: bool,
             master_host: str, master_port: int | None, slos: tuple[str, ...],
-            output: Path | None, headless: bool, web_port: int, allow_remote: bool, raw: bool,
+            output: Path | None, overwrite: bool, headless: bool, web_port: int,
+            allow_remote: bool, raw: bool,
             max_cpu: float, max_lag: float | None, seed: int | None, quiet: bool) -> None:
     """Fan-out load on URL (default: the bundled reference backend on a free loopback port).
 
@@ -216,6 +219,7 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
     config_loss_timeout = float(loss_timeout if loss_timeout is not None
                                 else prof.run.get("loss-timeout", 5.0))
     out = output if output is not None else _default_output()
+    claim_output(out, overwrite=overwrite)
     plan = Launch(
         workers=n_workers if not as_master else expect_workers,
         role="master" if as_master else "worker" if as_worker else "auto",
@@ -254,6 +258,8 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
     if not as_worker:
         _print_summary(out)
         _write_report(out)
+    if code == Interrupted.exit_code:
+        raise Interrupted(f"interrupted; what was measured until then is in {out}")
     ctx.exit(code)
 
 

@@ -193,24 +193,44 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def _follow(head: subprocess.Popen[str], out: Path, on_line: OnLine) -> tuple[int | None, int]:
-    """Pass the head process's lines on until it exits; its ``done`` code and exit status."""
+    """Pass the head process's lines on until it exits; its ``done`` code and exit status.
+
+    On Ctrl-C or SIGTERM the head is told to stop (SIGTERM): it ends the run at once and writes
+    what it measured, marked interrupted, and its ``done`` line says 130. A second interrupt, or a
+    head that ends without one, gives up waiting (:class:`Interrupted`).
+    """
     code: int | None = None
     errors: list[str] = []
+
+    def read() -> None:
+        nonlocal code
+        if head.stdout is None:
+            return
+        for raw in head.stdout:
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if line.get("type") == "done":
+                code = int(line["exit"])
+            elif line.get("type") == "error":
+                errors.append(str(line.get("message")))
+            on_line(line)
+
     try:
-        if head.stdout is not None:
-            for raw in head.stdout:
-                try:
-                    line = json.loads(raw)
-                except ValueError:
-                    continue
-                if line.get("type") == "done":
-                    code = int(line["exit"])
-                elif line.get("type") == "error":
-                    errors.append(str(line.get("message")))
-                on_line(line)
+        read()
         rc = head.wait()
     except KeyboardInterrupt:
-        raise Interrupted("interrupted; partial results are in " + str(out)) from None
+        try:
+            if head.poll() is None:
+                head.send_signal(signal.SIGTERM)
+            read()
+            rc = head.wait()
+        except KeyboardInterrupt:
+            code = None
+        if code is None:
+            raise Interrupted("interrupted; partial results are in " + str(out)) from None
+        return 130, rc
     if code is None and errors:
         raise InputError("; ".join(errors))
     return code, rc

@@ -60,6 +60,7 @@ class Probe:
         )
         self.clock = OffsetEstimator()
         self.draining = False
+        self.stopping = False  # interrupted: closes from now on are ours, not the server's
         self.outbox: list[tuple[Any, ...]] = []
         self.errors: dict[str, int] = {}
         self.connect_failures = 0

@@ -19,11 +19,13 @@ import argparse  # noqa: E402  # after monkey-patching, as locust requires
 import dataclasses  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import gevent  # noqa: E402
+from gevent.event import Event  # noqa: E402
 from locust import User, events  # noqa: E402
 from locust.env import Environment  # noqa: E402
 from locust.runners import STATE_STOPPED, LocalRunner, MasterRunner, WorkerRunner  # noqa: E402
@@ -138,6 +140,10 @@ def run_worker(env: Environment, config: LoadConfig, *, node: str, out: Path,
         runner.send_message(MSG_FINAL, totals)
         probe.close()
 
+    def on_interrupt() -> None:  # Ctrl-C reaches the whole group: the master ends the run
+        probe.stopping = True
+
+    gevent.signal_handler(signal.SIGINT, on_interrupt)
     runner.register_message(MSG_SENDS, on_sends)
     runner.register_message(MSG_PONG, on_pong)
     runner.register_message(MSG_DRAIN, on_drain)
@@ -246,6 +252,18 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
 
     started = now_us()
     _emit({"type": "start", "web_ui": web_url, "workers": expect_workers, "t0": t0})
+    stop = Event()
+    interrupted: list[int] = []
+
+    def on_signal() -> None:  # Ctrl-C or SIGTERM: end the run now and write what was measured
+        if not interrupted:
+            interrupted.append(now_us())
+            if side is not None:
+                side.probe.stopping = True
+            stop.set()
+
+    gevent.signal_handler(signal.SIGINT, on_signal)
+    gevent.signal_handler(signal.SIGTERM, on_signal)
     runner.start(config.users, config.spawn_rate)
 
     def progress() -> None:
@@ -255,15 +273,16 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
 
     progress_greenlet = gevent.spawn(progress)
     # the duration counts from the start of spawning (a master's start() blocks while it spawns)
-    gevent.sleep(max(started + int(config.duration * 1e6) - now_us(), 0) / 1e6)
+    stop.wait(max(started + int(config.duration * 1e6) - now_us(), 0) / 1e6)
 
     # ramp down at the spawn rate: leaving users are measured by those who stay
     ramp_start = now_us()
-    runner.start(0, config.spawn_rate)
-    ramp_deadline = ramp_start + int((config.users / config.spawn_rate + 15) * 1e6)
-    gevent.sleep(0.5)
-    while runner.user_count > 0 and now_us() < ramp_deadline:
-        gevent.sleep(0.1)
+    if not interrupted:
+        runner.start(0, config.spawn_rate)
+        ramp_deadline = ramp_start + int((config.users / config.spawn_rate + 15) * 1e6)
+        stop.wait(0.5)
+        while runner.user_count > 0 and now_us() < ramp_deadline and not interrupted:
+            stop.wait(0.1)
     runner.stop()
     stop_deadline = now_us() + 15_000_000
     while runner.state != STATE_STOPPED and now_us() < stop_deadline:
@@ -275,7 +294,8 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
     else:
         runner.send_message(MSG_DRAIN)
     reports_at_drain = {n: s.reports for n, s in agg.nodes.items()}
-    drain_deadline = drain_start + int(config.loss_timeout * 1e6)
+    drain_deadline = drain_start + int(min(config.loss_timeout, 5.0 if interrupted else 1e9)
+                                       * 1e6)
     while now_us() < drain_deadline:
         gevent.sleep(0.1)
         if side is not None:
@@ -311,6 +331,7 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
         ended_us=ended,
         locust_stats=runner.stats,
         workers=1 if local else expect_workers,
+        interrupted_us=interrupted[0] if interrupted else None,
     )
     write_outputs(out, agg, summary)
     csv_greenlet.kill(block=True)

@@ -214,7 +214,7 @@ class ProbeSocket:
                 self.client.run()
             finally:
                 probe.tracker.socket_closing(self.sid, probe.now())
-            if self.user.left:
+            if self.user.left or probe.stopping:
                 return
             probe.closed_by_server += 1  # the server closed or dropped us: not our doing
             while True:

@@ -23,7 +23,7 @@ from wsprobe.load.validity import MAX_LATE_SENDS, generator_reasons
 __all__ = ["SCHEMA", "build_summary", "exit_code_of", "progress_line", "write_outputs"]
 
 SCHEMA: Final = "wsprobe.load.summary/1"
-EXIT_OK, EXIT_SLO, EXIT_INVALID, EXIT_TARGET = 0, 1, 2, 3
+EXIT_OK, EXIT_SLO, EXIT_INVALID, EXIT_TARGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _iso(us: int) -> str:
@@ -139,8 +139,10 @@ def build_summary(
     ended_us: int,
     locust_stats: Any,
     workers: int,
+    interrupted_us: int | None = None,
 ) -> dict[str, Any]:
-    """The whole ``summary.json`` document."""
+    """The whole ``summary.json`` document (``interrupted_us``: when Ctrl-C or SIGTERM ended the
+    run early; the summary then holds what was measured until then, marked interrupted)."""
     kinds: dict[str, Any] = {kind: _kind_entry(agg.totals[kind], agg, kind) for kind in KINDS}
     total = Counts()
     for kind in KINDS:
@@ -162,6 +164,9 @@ def build_summary(
             "duration_s": config.duration,
             "ramp_down_s": round((ramp_down_us - started_us) / 1e6, 3),
             "wall_s": round((ended_us - started_us) / 1e6, 3),
+            "interrupted": interrupted_us is not None,
+            "interrupted_at_s": None if interrupted_us is None
+            else round((interrupted_us - started_us) / 1e6, 3),
             "users": config.users,
             "spawn_rate": config.spawn_rate,
             "peak_users": max((row["users"] for row in agg.series), default=0),
@@ -217,8 +222,12 @@ def build_summary(
     summary["validity"] = _validity(config, agg, finals, workers, kinds)
     summary["slo"] = [r.as_dict() for r in evaluate(slos, kinds)]
     code = exit_code_of(summary)
-    summary["exit_code"] = code
     summary["verdict"] = {0: "ok", 1: "slo-broken", 2: "invalid", 3: "target-broken"}[code]
+    if interrupted_us is not None:  # the verdict is of the part that ran; the exit is 130
+        code = EXIT_INTERRUPTED
+        summary["verdict_until_interrupted"] = summary["verdict"]
+        summary["verdict"] = "interrupted"
+    summary["exit_code"] = code
     return summary
 
 
