@@ -54,8 +54,10 @@ def test_headless_run_without_url_accounts_for_every_delivery(run_load: Callable
         copies = k["delivered"] + k["optional"]
         assert k["latency_ms"]["actual"]["count"] == copies, kind
         assert k["latency_ms"]["scheduled"]["count"] == copies, kind
-        assert rows[kind]["delivered"] + rows[kind]["late"] == copies, kind
-        assert rows[kind]["lost"] == 0, kind
+        assert rows[kind]["delivered"] + rows[kind]["late"] == k["delivered"], kind
+        assert rows[kind]["late"] == k["late"], kind
+        assert rows[kind]["optional"] == k["optional"], kind
+        assert rows[kind]["lost"] == 0 and rows[kind]["duplicate"] == 0, kind
     assert summary["kinds"]["status"]["latency_ms"]["scheduled"]["p99"] >= \
         summary["kinds"]["status"]["latency_ms"]["actual"]["p50"]
     assert summary["run"]["peak_sockets"] == 2 * summary["run"]["peak_users"]

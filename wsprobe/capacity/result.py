@@ -26,8 +26,8 @@ __all__ = [
 #: columns of ``steps.csv``, in order
 STEP_COLUMNS = (
     "repeat", "step", "phase", "users", "started_at", "duration_s", "deliveries_per_s", "held",
-    "verdict", "verdict_samples", "broken", "enough_samples", "notes", "kind", "samples", "delivered_ratio", "p50_ms", "p90_ms",
-    "p99_ms", "p99.9_ms", "max_ms",
+    "verdict", "verdict_samples", "broken", "enough_samples", "notes", "kind", "samples",
+    "delivered_ratio", "p50_ms", "p90_ms", "p99_ms", "p99.9_ms", "max_ms",
 )
 
 

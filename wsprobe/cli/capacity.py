@@ -69,9 +69,11 @@ def _percent(ctx: click.Context, param: click.Parameter, value: str) -> float:
               help="Worker processes per step (0: one process; raise it when the generator "
                    "saturates).")
 @click.option("--max-cpu", type=click.FloatRange(0.1, 1.0), default=0.9, show_default=True,
-              help="Generator CPU above which a step is invalid (the search stops).")
+              help="Generator CPU (mean over a step's window) above which the step is "
+                   "invalid (the search stops).")
 @click.option("--max-lag", callback=_duration, default=None,
-              help="Generator scheduling-lag p99 above which a step is invalid (default 20ms).")
+              help="A scheduled send leaving later than this is late; over 1% late sends in a "
+                   "step's window make it invalid (default 50ms).")
 @click.option("--allow-remote", is_flag=True,
               help="Allow a target that is not on loopback (only hosts you own).")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
@@ -144,7 +146,7 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
             run_id=uuid.uuid4().hex[:8], output=str(out),
             late_after=late_after if late_after is not None else prof.run.get("late-after", 1.0),
             loss_timeout=loss_timeout, max_cpu=max_cpu,
-            max_lag=max_lag if max_lag is not None else 0.02, raw=True, slos=slos,
+            max_lag=max_lag if max_lag is not None else 0.05, raw=True, slos=slos,
             workers=workers, allow_remote=allow_remote,
         )
         config = CapacityConfig(load=load, slos=slos, plan=plan, repeats=repeats, hold=hold,
@@ -152,10 +154,10 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
                                 output=out, min_samples=min_samples,
                                 auto_spawn=given_rate is None)
         result = run_capacity(config, on_step=None if quiet else show)
-    text, spread = result.capacity_text(), result.spread_users()
+    shown, spread = result.capacity_text(), result.spread_users()
     if result.stopped:
         click.secho(f"stopped early: {result.stopped}", fg="yellow", err=True)
-    if text is None:
+    if shown is None:
         judged = any(r.failing is not None for r in result.repeats)
         click.secho(f"no user count met {', '.join(slos)}" if judged else
                     "no step had enough samples to judge: raise --max-step, or --heartbeat "
@@ -163,7 +165,7 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
     elif spread is not None:
         why = " (nothing broke up to --max-users)" if result.at_least() and not result.stopped \
             else " (the search stopped before a step broke)" if result.at_least() else ""
-        click.echo(f"capacity: {text} users{why} (spread {spread[0]} to {spread[1]} over "
+        click.echo(f"capacity: {shown} users{why} (spread {spread[0]} to {spread[1]} over "
                    f"{len(result.repeats)} repeats), "
                    f"{result.capacity_rate() or 0:,.0f} deliveries/s at {', '.join(slos)}")
     if report:

@@ -41,6 +41,7 @@ class NodeState:
     refused: int = 0
     protocol_errors: int = 0
     closed_by_server: int = 0
+    reconnects: int = 0
     problems: list[str] = field(default_factory=list)
     timestamps: str | None = None
     internal_errors: int = 0
@@ -60,6 +61,10 @@ class _Bucket:
     lag: dict[str, float] = field(default_factory=dict)
     sends: int = 0
     late_sends: int = 0
+    closed_by_server: int = 0
+    connect_failures: int = 0
+    refused: int = 0
+    reconnects: int = 0
 
 
 class Aggregator:
@@ -117,6 +122,7 @@ class Aggregator:
         state.refused += report["refused"]
         state.protocol_errors += report["protocol_errors"]
         state.closed_by_server += report.get("closed_by_server", 0)
+        state.reconnects += report.get("reconnects", 0)
         state.timestamps = report.get("timestamps") or state.timestamps
         state.internal_errors = report.get("internal_errors", 0)  # cumulative
         state.internal_problems = report.get("internal_problems") or state.internal_problems
@@ -138,6 +144,10 @@ class Aggregator:
             bucket.lag[state.node] = monitor["lag_p99_us"] / 1000
         bucket.sends += sends["count"]
         bucket.late_sends += sends["late"]
+        bucket.closed_by_server += report.get("closed_by_server", 0)
+        bucket.connect_failures += report["connect_failures"]
+        bucket.refused += report["refused"]
+        bucket.reconnects += report.get("reconnects", 0)
 
         events = self._events
         for key, kind_name, t_send, last, expected, delivered in report["events"]:
@@ -184,6 +194,10 @@ class Aggregator:
                 "lag_p99_max_ms": round(max(bucket.lag.values()), 3) if bucket.lag else None,
                 "sends": bucket.sends,
                 "late_sends": bucket.late_sends,
+                "closed_by_server": bucket.closed_by_server,
+                "connect_failures": bucket.connect_failures,
+                "refused": bucket.refused,
+                "reconnects": bucket.reconnects,
                 "kinds": kinds,
             }
         )

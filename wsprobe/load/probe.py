@@ -67,6 +67,7 @@ class Probe:
         self.refused = 0
         self.protocol_errors = 0
         self.closed_by_server = 0
+        self.reconnects = 0  # reconnect attempts after the server closed or dropped a socket
         self.kernel_timestamps: bool | None = None  # set by the first socket that connects
         self.problems: list[str] = []  # plain words, the first MAX_PROBLEMS only
         self.internal_errors = 0
@@ -83,7 +84,7 @@ class Probe:
         self._reported: dict[Kind, Counts] = {k: Counts() for k in KINDS}
         self._reported_unmatched = 0
         self._reported_errors: dict[str, int] = {}
-        self._reported_failures = (0, 0, 0, 0)
+        self._reported_failures = (0, 0, 0, 0, 0)
         self._reported_problems = 0
         self._sockets = itertools.count(1)
         self._user_ids = itertools.count(1)
@@ -124,8 +125,7 @@ class Probe:
         lag = t_now - t_sched
         if lag > self._late_after_us:
             self.late_sends += 1
-        if lag > self._send_lag_max:
-            self._send_lag_max = lag
+        self._send_lag_max = max(self._send_lag_max, lag)
 
     def relayed(self, records: Iterable[list[Any]]) -> None:
         """Send records of other workers."""
@@ -223,7 +223,7 @@ class Probe:
         }
         self._reported_errors = dict(self.errors)
         failures = (self.connect_failures, self.refused, self.protocol_errors,
-                    self.closed_by_server)
+                    self.closed_by_server, self.reconnects)
         before_f = self._reported_failures
         self._reported_failures = failures
         problems_from = self._reported_problems
@@ -258,6 +258,7 @@ class Probe:
             "refused": failures[1] - before_f[1],
             "protocol_errors": failures[2] - before_f[2],
             "closed_by_server": failures[3] - before_f[3],
+            "reconnects": failures[4] - before_f[4],
             "problems": self.problems[problems_from:],
             "internal_errors": self.internal_errors,
             "internal_problems": self.problems_internal[:3],

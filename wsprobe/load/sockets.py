@@ -224,6 +224,7 @@ class ProbeSocket:
                 gevent.sleep(kind.reconnect_backoff * attempt)
                 if self.user.left:
                     return
+                probe.reconnects += 1
                 if self._reconnect():
                     attempt = 0
                     break

@@ -20,7 +20,8 @@ from wsprobe.load.histograms import SERIES, percentiles_ms, values_at
 from wsprobe.load.slo import evaluate, parse_slo
 from wsprobe.load.validity import MAX_LATE_SENDS, generator_reasons
 
-__all__ = ["SCHEMA", "build_summary", "exit_code_of", "progress_line", "write_outputs"]
+__all__ = ["SCHEMA", "build_summary", "exit_code_of", "progress_line", "target_down",
+           "write_outputs"]
 
 SCHEMA: Final = "wsprobe.load.summary/1"
 EXIT_OK, EXIT_SLO, EXIT_INVALID, EXIT_TARGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -107,15 +108,41 @@ def _target(agg: Aggregator) -> dict[str, Any]:
     refused = sum(s.refused for s in agg.nodes.values())
     protocol_errors = sum(s.protocol_errors for s in agg.nodes.values())
     closed = sum(s.closed_by_server for s in agg.nodes.values())
+    broke = []  # each way the target broke, named (the reasons for exit 3)
+    if refused:
+        broke.append(f"{refused} connections refused")
+    if connect_failures - refused:
+        broke.append(f"{connect_failures - refused} connections failed")
+    if closed:
+        broke.append(f"{closed} sockets closed by the server")
+    if protocol_errors:
+        broke.append(f"{protocol_errors} protocol violations")
     return {
         "ok": connect_failures == 0 and protocol_errors == 0 and closed == 0,
+        "broke": broke,
+        "down": target_down(agg.series),
         "closed_by_server": closed,
+        "reconnects": sum(s.reconnects for s in agg.nodes.values()),
         "problems": [f"{name}: {p}" for name, s in sorted(agg.nodes.items()) for p in s.problems],
         "connect_failures": connect_failures,
         "refused": refused,
         "protocol_errors": protocol_errors,
         "errors": errors,
     }
+
+
+def target_down(series: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first interval in which the target looked dead: most open sockets closed by the
+    server, or connections refused; None if it never did."""
+    open_before = 0
+    for row in series:
+        closed, refused = row.get("closed_by_server", 0), row.get("refused", 0)
+        if refused or (closed and closed * 2 >= max(open_before, 1)):
+            return {"at_s": row["t"], "closed_by_server": closed, "refused": refused,
+                    "connect_failures": row.get("connect_failures", 0),
+                    "reconnects": row.get("reconnects", 0), "sockets_before": open_before}
+        open_before = row.get("sockets", 0)
+    return None
 
 
 def exit_code_of(summary: Mapping[str, Any]) -> int:
@@ -257,27 +284,37 @@ def write_outputs(out: Path, agg: Aggregator, summary: dict[str, Any]) -> None:
 
 
 def progress_line(agg: Aggregator, users: int, elapsed: float) -> dict[str, Any]:
-    """One progress line for the terminal: users, sockets and per-kind running figures."""
+    """One progress line: users, sockets, the target's health so far, and per kind what is known
+    already, on the final table's basis (latency from the *scheduled* send, every copy received
+    so far; delivered and lost are counted once an event is final, ``loss_timeout`` after it)."""
     kinds = {}
     for kind in KINDS:
         counts = agg.totals[kind]
-        hist = agg.hists.get(kind, "actual")
-        if counts.events or hist.get_total_count():
+        hist = agg.hists.get(kind, "scheduled")
+        received = hist.get_total_count()
+        if counts.events or received:
             stats = percentiles_ms(hist)
             kinds[kind] = {
                 "events": counts.events,
+                "received": received,
                 "delivered": counts.delivered,
                 "lost": counts.lost,
                 "duplicates": counts.duplicates,
-                "p50": stats["p50"],
-                "p99": stats["p99"],
-                "max": stats["max"],
+                "p50": stats["p50"] if received else None,
+                "p99": stats["p99"] if received else None,
+                "max": stats["max"] if received else None,
             }
+    nodes = agg.nodes.values()
     return {
         "type": "progress",
         "elapsed": round(elapsed, 1),
         "users": users,
-        "sockets": sum(s.sockets for s in agg.nodes.values()),
+        "sockets": sum(s.sockets for s in nodes),
         "cpu": {n: (s.cpu[-1] if s.cpu else None) for n, s in sorted(agg.nodes.items())},
+        "target": {"closed_by_server": sum(s.closed_by_server for s in nodes),
+                   "refused": sum(s.refused for s in nodes),
+                   "connect_failures": sum(s.connect_failures for s in nodes),
+                   "reconnects": sum(s.reconnects for s in nodes),
+                   "protocol_errors": sum(s.protocol_errors for s in nodes)},
         "kinds": kinds,
     }
