@@ -143,12 +143,19 @@ def test_master_and_worker_started_apart_estimate_clock_offsets(
         [sys.executable, "-m", "wsprobe", "load", *common, "--master", "--expect-workers", "1",
          "--users", "8", "--spawn-rate", "8", "--output", str(tmp_path / "master")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    worker = subprocess.run(
-        [sys.executable, "-m", "wsprobe", "load", *common, "--worker",
-         "--output", str(tmp_path / "worker")],
-        capture_output=True, text=True, timeout=90, check=False)
-    _, err = master.communicate(timeout=60)
+    try:
+        worker = subprocess.run(
+            [sys.executable, "-m", "wsprobe", "load", *common, "--worker",
+             "--output", str(tmp_path / "worker")],
+            capture_output=True, text=True, timeout=90, check=False)
+        _, err = master.communicate(timeout=60)
+    finally:
+        if master.poll() is None:
+            master.kill()
+            master.communicate()
     assert master.returncode == 0, err
+    config = json.loads((tmp_path / "master" / "config.json").read_text(encoding="utf-8"))
+    assert config["extra"]["master_bind"] == "127.0.0.1"  # a loopback target: local workers
     assert worker.returncode == 0, worker.stderr
     summary = json.loads((tmp_path / "master" / "summary.json").read_text(encoding="utf-8"))
     clock = summary["run"]["clock"]
@@ -259,11 +266,16 @@ def test_worker_with_other_user_kinds_is_refused(reference_url: str, tmp_path: P
         [sys.executable, "-m", "wsprobe", "load", *common, "--master", "--chats-per-minute", "5",
          "--output", str(tmp_path / "master")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    worker = subprocess.run(
-        [sys.executable, "-m", "wsprobe", "load", *common, "--worker",
-         "--output", str(tmp_path / "worker")],
-        capture_output=True, text=True, timeout=90, check=False)
-    _, err = master.communicate(timeout=60)
+    try:
+        worker = subprocess.run(
+            [sys.executable, "-m", "wsprobe", "load", *common, "--worker",
+             "--output", str(tmp_path / "worker")],
+            capture_output=True, text=True, timeout=90, check=False)
+        _, err = master.communicate(timeout=60)
+    finally:
+        if master.poll() is None:
+            master.kill()
+            master.communicate()
     assert master.returncode == 2, err
     assert "same --profile" in err
     assert worker.returncode == 0, worker.stderr

@@ -21,6 +21,7 @@ from wsprobe.load.config import LoadConfig
 from wsprobe.load.launcher import Launch, check_loopback, launch, preflight
 from wsprobe.load.profile import Profile, load_profile
 from wsprobe.load.slo import parse_slo
+from wsprobe.targets import is_loopback
 
 __all__ = ["command"]
 
@@ -63,8 +64,9 @@ def _print_summary(out: Path) -> None:
               help="Run only the master; workers join with --worker --master-host.")
 @click.option("--expect-workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="With --master: workers to wait for.")
-@click.option("--master-bind", default="0.0.0.0", show_default=True,
-              help="With --master: the interface workers connect to.")
+@click.option("--master-bind", default=None,
+              help="With --master: the interface workers connect to (default 127.0.0.1 for a "
+                   "loopback target, whose workers must run on this host; else 0.0.0.0).")
 @click.option("--worker", "as_worker", is_flag=True, help="Run one worker of a remote master.")
 @click.option("--master-host", default="127.0.0.1", show_default=True,
               help="With --worker: the master's host.")
@@ -99,7 +101,7 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             heartbeat: float | None, focus_flips_per_minute: float | None,
             chats_per_minute: float | None, calls_per_minute: float | None,
             session: float | None, late_after: float | None, loss_timeout: float | None,
-            workers: int | None, as_master: bool, expect_workers: int, master_bind: str,
+            workers: int | None, as_master: bool, expect_workers: int, master_bind: str | None,
             as_worker: bool,
             master_host: str, master_port: int | None, slos: tuple[str, ...],
             output: Path | None, overwrite: bool, headless: bool, web_port: int,
@@ -162,7 +164,8 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             web_port=web_port,
             allow_remote=allow_remote,
             seed=seed,
-            extra={"master_bind": master_bind} if as_master else {},
+            extra={"master_bind": master_bind or ("127.0.0.1" if is_loopback(target)
+                                                  else "0.0.0.0")} if as_master else {},
         )
         from wsprobe.cli._load_console import Progress
 
