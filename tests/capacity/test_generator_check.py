@@ -36,12 +36,13 @@ JOIN_BURST = [(1.0, 0.95, 80.0, 40, 0), (2.0, 0.12, 27.0, 40, 0), (3.0, 0.3, 90.
     ([], JOIN_BURST, None),
     (START_UP, JOIN_BURST, None),
     (START_UP, [(2.0, 0.95, 5.0, 40, 0), (3.0, 0.97, 6.0, 40, 0)], "CPU 96% of a core"),
-    ([], [(2.0, 0.3, 5.0, 40, 2), (3.0, 0.3, 45.0, 40, 3)], "5 of 80 scheduled sends"),
+    ([], [(2.0, 0.3, 5.0, 40, 3), (3.0, 0.3, 45.0, 40, 3)], "6 of 80 scheduled sends"),
+    ([], [(2.0, 0.3, 90.0, 40, 9), (3.0, 0.3, 5.0, 40, 0), (3.5, 0.3, 5.0, 40, 0)], None),
     (START_UP, [(1.0, 0.3, 5.0, 9, 0), (5.0, 0.3, 5.0, 9, 0)],
      "the load generator is the bottleneck"),
     (["only 1 of 2 workers reported"], JOIN_BURST, "only 1 of 2 workers reported"),
 ], ids=["join-burst-lag-is-a-note", "busy-only-at-start-up", "sustained-cpu-in-window",
-        "sends-left-late-in-window", "no-interval-in-window", "not-the-generator"])
+        "sends-left-late-in-window", "late-sends-in-one-burst-only", "no-interval-in-window", "not-the-generator"])
 def test_generator_judged_on_the_window(reasons: list[str], rows: list[Row],
                                         stops: str | None) -> None:
     """Start-up load and lag bursts are forgiven; sustained CPU or late sends are not."""
@@ -53,18 +54,22 @@ def test_generator_judged_on_the_window(reasons: list[str], rows: list[Row],
     assert stopped.value.code == 2
 
 
-@pytest.mark.parametrize(("cpu", "sends", "late", "expect"), [
-    ([0.95, 0.2, 0.2], 100, 0, []),
-    ([0.95, 0.95, 0.9], 100, 0, ["CPU 93%"]),
-    ([0.2], 1000, 10, []),
-    ([0.2], 1000, 11, ["11 of 1000 scheduled sends"]),
-    ([0.2], 10, 2, []),
-    ([0.2], 10, 3, ["3 of 10 scheduled sends"]),
-], ids=["one-busy-interval", "sustained", "1%-late", "over-1%-late", "two-late-of-ten",
-        "three-late-of-ten"])
-def test_generator_reasons(cpu: list[float], sends: int, late: int, expect: list[str]) -> None:
-    """Sustained means the window's mean; late sends need over 1% and at least three."""
-    found = generator_reasons("w", cpu, sends, late, max_cpu=0.9, max_lag_ms=50)
+@pytest.mark.parametrize(("cpu", "sends", "expect"), [
+    ([0.95, 0.2, 0.2], [(100, 0)], []),
+    ([0.95, 0.95, 0.9], [(100, 0)], ["CPU 93%"]),
+    ([0.2], [(1000, 50)], []),
+    ([0.2], [(1000, 51)], ["51 of 1000 scheduled sends"]),
+    ([0.2], [(10, 4)], []),
+    ([0.2], [(10, 5)], ["5 of 10 scheduled sends"]),
+    ([0.2], [(100, 60), (100, 0), (100, 0)], []),
+    ([0.2], [(100, 60), (100, 6), (100, 0)], ["66 of 300 scheduled sends"]),
+], ids=["one-busy-interval", "sustained", "5%-late", "over-5%-late", "four-late-of-ten",
+        "five-late-of-ten", "one-burst-interval", "two-of-three-intervals"])
+def test_generator_reasons(cpu: list[float], sends: list[tuple[int, int]],
+                           expect: list[str]) -> None:
+    """Sustained: CPU is the window's mean; late sends need over 5% of the window, at least
+    five, in at least half of its intervals."""
+    found = generator_reasons("w", cpu, sends, max_cpu=0.9, max_lag_ms=50)
     assert len(found) == len(expect)
     for words, reason in zip(expect, found, strict=True):
         assert words in reason

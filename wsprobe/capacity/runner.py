@@ -155,10 +155,9 @@ def _check_generator(summary: dict[str, Any], window: Window, folder: Path) -> l
             raise _Stop(f"{stop}: {'; '.join(reasons)} ({folder})", EXIT_INVALID)
         return notes
     cpu = [float(r["cpu_max"]) for r in rows if r.get("cpu_max") is not None]
-    sends = sum(int(r.get("sends") or 0) for r in rows)
-    late = sum(int(r.get("late_sends") or 0) for r in rows)
+    sends = [(int(r.get("sends") or 0), int(r.get("late_sends") or 0)) for r in rows]
     found = generator_reasons(f"in the steady window {window.start_s:.1f}-{end:.1f} s", cpu,
-                              sends, late, max_cpu=float(max_cpu), max_lag_ms=float(max_lag))
+                              sends, max_cpu=float(max_cpu), max_lag_ms=float(max_lag))
     if found:
         raise _Stop(f"{stop}: {'; '.join(found)} ({folder})", EXIT_INVALID)
     return notes + [f"start-up only (not in the steady window): {r}" for r in reasons]

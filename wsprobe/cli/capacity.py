@@ -72,7 +72,7 @@ def _percent(ctx: click.Context, param: click.Parameter, value: str) -> float:
               help="Generator CPU (mean over a step's window) above which the step is "
                    "invalid (the search stops).")
 @click.option("--max-lag", callback=_duration, default=None,
-              help="A scheduled send leaving later than this is late; over 1% late sends in a "
+              help="A scheduled send leaving later than this is late; over 5% late sends in a "
                    "step's window make it invalid (default 50ms).")
 @click.option("--allow-remote", is_flag=True,
               help="Allow a target that is not on loopback (only hosts you own).")

@@ -90,7 +90,7 @@ def _print_summary(out: Path) -> None:
               help="Generator CPU (fraction of a core, mean over the run) above which the run "
                    "is invalid.")
 @click.option("--max-lag", callback=_duration, default=None,
-              help="A scheduled send leaving later than this is late; over 1% late sends make "
+              help="A scheduled send leaving later than this is late; over 5% late sends make "
                    "the run invalid (default 50ms).")
 @click.option("--seed", type=int, default=None,
               help="Seed the users' random choices (chat targets, gaps) for repeatable mixes.")
