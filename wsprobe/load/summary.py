@@ -48,7 +48,7 @@ def _kind_entry(counts: Counts, agg: Aggregator, kind: str) -> dict[str, Any]:
 
 
 def _validity(config: LoadConfig, agg: Aggregator, finals: Mapping[str, Any],
-              workers: int, kinds: Mapping[str, Any], ramp_down_s: float) -> dict[str, Any]:
+              workers: int, kinds: Mapping[str, Any], *, ramp_down_s: float) -> dict[str, Any]:
     """Whether the generator distorted the figures (:mod:`wsprobe.load.validity`): CPU over the
     run, start-up interval aside; late sends over the steady part (after every user joined and
     settled, before the ramp-down), so a join burst's lag is reported but forgiven."""
@@ -260,7 +260,7 @@ def build_summary(
         "files": {},
     }
     summary["validity"] = _validity(config, agg, finals, workers, kinds,
-                                    summary["run"]["ramp_down_s"])
+                                    ramp_down_s=summary["run"]["ramp_down_s"])
     summary["slo"] = [r.as_dict() for r in evaluate(slos, kinds)]
     code = exit_code_of(summary)
     summary["verdict"] = {0: "ok", 1: "slo-broken", 2: "invalid", 3: "target-broken"}[code]
