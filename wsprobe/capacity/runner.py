@@ -160,7 +160,8 @@ def _check_generator(summary: dict[str, Any], window: Window, folder: Path) -> l
                               sends, max_cpu=float(max_cpu), max_lag_ms=float(max_lag))
     if found:
         raise _Stop(f"{stop}: {'; '.join(found)} ({folder})", EXIT_INVALID)
-    return notes + [f"start-up only (not in the steady window): {r}" for r in reasons]
+    return notes + [f"over the whole run, not sustained in the steady window: {r}"
+                    for r in reasons]
 
 
 @dataclass(frozen=True, slots=True)
