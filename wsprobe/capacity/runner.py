@@ -1,10 +1,12 @@
 """The capacity search over real load runs: each proposed user count is one ``wsprobe load`` run
 (the load half's own launcher, users, summary and SLO evaluator), judged on its steady window.
 
-A step holds until every latency SLO's kind has enough samples in the window (1,000 for a p99):
-when a run ends short, the step is run again for longer (up to ``max_step`` seconds). The search
-stops early, and says why, when the target refuses connections (exit 3) or the load generator
-saturates (exit 2): neither says anything about the SLO.
+A step is *held*, *broken* or *inconclusive* (:class:`~wsprobe.capacity.search.Verdict`): it
+needs enough samples of every latency SLO's kinds in its window (1,000 for a p99); when a run ends
+short, the step runs again for longer (up to ``max_step`` seconds), and a step still short is
+inconclusive: the search moves up past it. The search stops early, and says why, when the target
+refuses connections (exit 3), the load generator saturates during a window (exit 2) or the user
+interrupts it (130); what held until then stands as a lower bound ("≥ N").
 """
 
 from __future__ import annotations
@@ -174,7 +176,8 @@ class _Measured:
 def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: Path,
              need: int) -> _Measured:
     """Run ``users`` until the window holds ``need`` samples, longer each time (up to
-    ``max_step``): a step short of samples is inconclusive only once it could hold no longer."""
+    ``max_step``): a step short of samples is inconclusive once it could hold no longer, or at
+    once when the rate it measured could not give half of them within ``max_step``."""
     rate = max(config.load.spawn_rate, users / 2) if config.auto_spawn \
         else config.load.spawn_rate
     ramp = users / rate if rate > 0 else 0.0
@@ -198,8 +201,12 @@ def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: 
         if got is None or got >= need or duration >= config.max_step:
             return _Measured(window, duration, notes)
         per_s = got / window.length_s if window.length_s > 0 and got else 0.0
+        longest = config.max_step - ramp - config.settle
+        if per_s and per_s * longest < need / 2:
+            # even --max-step would give fewer than half the samples: inconclusive now
+            return _Measured(window, duration, notes)
         wanted = need / per_s * 1.3 if per_s else hold * 4
-        hold = min(max(wanted, hold * 1.5), config.max_step - ramp - config.settle)
+        hold = min(max(wanted, hold * 1.5), longest)
         if hold <= 0:
             return _Measured(window, duration, notes)
         for stale in folder.iterdir():  # the longer run replaces this one's files
