@@ -133,15 +133,14 @@ def test_delayed_fanout_shows_in_percentiles(run_load: Callable[..., Run],
         assert 80 <= latency["p50"] < 200, (kind, latency)
 
 
-def test_master_and_worker_started_apart_estimate_clock_offsets(
-    reference_url: str, tmp_path: Path
-) -> None:
-    """--master and --worker (as on two hosts) exchange clocks; offsets come with uncertainty."""
-    port = str(free_port())
-    common = [reference_url, *FAST, "--master-port", port]
+def _master_and_worker(url: str, tmp_path: Path, *master_args: str
+                       ) -> tuple[subprocess.Popen[str], str, subprocess.CompletedProcess[str]]:
+    """``wsprobe load --master`` and ``--worker`` started apart, as on two hosts; the master is
+    killed if it outlives the test's patience."""
+    common = [url, *FAST, "--master-port", str(free_port())]
     master = subprocess.Popen(
-        [sys.executable, "-m", "wsprobe", "load", *common, "--master", "--expect-workers", "1",
-         "--users", "8", "--spawn-rate", "8", "--output", str(tmp_path / "master")],
+        [sys.executable, "-m", "wsprobe", "load", *common, "--master", *master_args,
+         "--output", str(tmp_path / "master")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         worker = subprocess.run(
@@ -153,6 +152,15 @@ def test_master_and_worker_started_apart_estimate_clock_offsets(
         if master.poll() is None:
             master.kill()
             master.communicate()
+    return master, err, worker
+
+
+def test_master_and_worker_started_apart_estimate_clock_offsets(
+    reference_url: str, tmp_path: Path
+) -> None:
+    """--master and --worker (as on two hosts) exchange clocks; offsets come with uncertainty."""
+    master, err, worker = _master_and_worker(
+        reference_url, tmp_path, "--expect-workers", "1", "--users", "8", "--spawn-rate", "8")
     assert master.returncode == 0, err
     config = json.loads((tmp_path / "master" / "config.json").read_text(encoding="utf-8"))
     assert config["extra"]["master_bind"] == "127.0.0.1"  # a loopback target: local workers
@@ -260,22 +268,8 @@ def test_reused_output_folder_is_refused_unless_overwrite(reference_url: str,
     assert summary["files"]["deliveries"] == ["deliveries-local.csv"]
 def test_worker_with_other_user_kinds_is_refused(reference_url: str, tmp_path: Path) -> None:
     """A remote worker whose behaviour differs from the master's stops the run with exit 2."""
-    port = str(free_port())
-    common = [reference_url, *FAST, "--master-port", port]
-    master = subprocess.Popen(
-        [sys.executable, "-m", "wsprobe", "load", *common, "--master", "--chats-per-minute", "5",
-         "--output", str(tmp_path / "master")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        worker = subprocess.run(
-            [sys.executable, "-m", "wsprobe", "load", *common, "--worker",
-             "--output", str(tmp_path / "worker")],
-            capture_output=True, text=True, timeout=90, check=False)
-        _, err = master.communicate(timeout=60)
-    finally:
-        if master.poll() is None:
-            master.kill()
-            master.communicate()
+    master, err, worker = _master_and_worker(reference_url, tmp_path,
+                                             "--chats-per-minute", "5")
     assert master.returncode == 2, err
     assert "same --profile" in err
     assert worker.returncode == 0, worker.stderr
