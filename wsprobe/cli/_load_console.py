@@ -16,7 +16,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["Column", "Progress", "final_table", "print_summary", "render_table"]
+__all__ = ["Column", "Progress", "final_table", "print_summary", "print_table", "render_table"]
 
 BASIS = "latency in ms from the scheduled send"
 
@@ -41,8 +41,8 @@ def render_table(console: Console, title: str, columns: Sequence[Column],
     widths = [max([len(c.header), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
     keep = list(range(len(columns)))
 
-    def needed() -> int:
-        return sum(widths[i] for i in keep) + 2 * (len(keep) - 1)
+    def needed() -> int:  # cells, one space of padding each side, one between columns
+        return sum(widths[i] for i in keep) + 3 * (len(keep) - 1) + 2
 
     dropped = []
     if console.is_terminal:
@@ -58,11 +58,17 @@ def render_table(console: Console, title: str, columns: Sequence[Column],
                          no_wrap=True, min_width=widths[i])
     for row in rows:
         table.add_row(*(row[i] for i in keep))
-    return table, needed() + 2
+    return table, needed() + 4
 
 
-def _print(console: Console, table: Table, width: int) -> None:
-    console.print(table, width=max(width, console.width if console.is_terminal else 0) or None)
+def print_table(console: Console, table: Table, width: int) -> None:
+    """Print ``table`` at least ``width`` wide (rich would cut cells to the console's width)."""
+    before = console.width
+    console.width = max(width, before)
+    try:
+        console.print(table)
+    finally:
+        console.width = before
 
 
 FINAL = (Column("kind"), Column("events", 3), Column("expect", 4), Column("got"), Column("lost"),
@@ -171,7 +177,8 @@ class Progress:
             new["closed_by_server"] * 2 >= max(self._sockets, 1)
         if closed_most or new["refused"]:
             self.console.print(f"[red][{line['elapsed']:>6.1f}s] the target looks down:[/red] "
-                               f"{_target_words(new, self._sockets)}", highlight=False)
+                               f"{_target_words(new, self._sockets)}", highlight=False,
+                               soft_wrap=True)
         self._target = {k: target[k] for k in self._target}
         self._sockets = max(line["sockets"], 0)
 
@@ -179,7 +186,7 @@ class Progress:
 def print_summary(console: Console, title: str, summary: Mapping[str, Any]) -> None:
     """The final table, then validity, the target's health, SLOs and the verdict."""
     table, width = final_table(console, title, summary)
-    _print(console, table, width)
+    print_table(console, table, width)
     validity = summary["validity"]
     for reason in validity["reasons"]:
         console.print(f"[yellow]invalid measurement:[/yellow] {reason}", highlight=False)
