@@ -202,6 +202,10 @@ def test_dropped_sockets_reconnect_and_count_against_the_target(
     summary = run.summary
     assert summary["target"]["closed_by_server"] == 4
     assert summary["target"]["connect_failures"] == 0
+    assert summary["target"]["broke"] == ["4 sockets closed by the server"]
+    # most of the sockets closed at once: said at once (even with --quiet), named in the summary
+    assert "the target looks down: 4 sockets closed by the server" in run.stderr
+    assert summary["target"]["down"]["closed_by_server"] == 4
     # each dropped user came back: 4 more registrations than users, so 4 more sockets
     assert summary["run"]["peak_users"] == 6
     status = summary["kinds"]["status"]
