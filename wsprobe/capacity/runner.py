@@ -116,9 +116,11 @@ def _check_run(folder: Path, code: int) -> dict[str, Any]:
     summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     target = summary.get("target", {})
     if not target.get("ok", True):
-        raise _Stop(f"the target refused or broke connections at {summary['run']['users']} "
-                    f"users: {target.get('connect_failures')} failed connections, "
-                    f"{target.get('protocol_errors')} protocol errors ({folder})", EXIT_TARGET)
+        named = "; ".join(target.get("broke") or []) or (
+            f"{target.get('connect_failures')} failed connections, "
+            f"{target.get('protocol_errors')} protocol errors")
+        raise _Stop(f"the target broke at {summary['run']['users']} users: {named} ({folder})",
+                    EXIT_TARGET)
     return summary
 
 
