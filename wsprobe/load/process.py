@@ -215,6 +215,18 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
         runner.register_message(MSG_FINAL, on_final)
         runner.register_message(MSG_HELLO, on_hello)
 
+    stop = Event()
+    interrupted: list[int] = []
+
+    def on_signal() -> None:  # Ctrl-C or SIGTERM: end the run now and write what was measured
+        if not interrupted:
+            interrupted.append(now_us())
+            if side is not None:
+                side.probe.stopping = True
+            stop.set()
+
+    gevent.signal_handler(signal.SIGINT, on_signal)
+    gevent.signal_handler(signal.SIGTERM, on_signal)
     csv_writer = StatsCSVFileWriter(env, PERCENTILES_TO_REPORT, str(out / "locust"), True)
     csv_greenlet = gevent.spawn(csv_writer.stats_writer)
     gevent.spawn(stats_history, runner)
@@ -236,6 +248,10 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
         assert isinstance(runner, MasterRunner)
         deadline = now_us() + 60_000_000
         while len(runner.clients.ready) < expect_workers or len(hellos) < expect_workers:
+            if interrupted:
+                _emit({"type": "error", "message": "interrupted while waiting for workers"})
+                runner.quit()
+                return 130
             if now_us() > deadline:
                 _emit({"type": "error", "message": f"only {len(runner.clients.ready)} of "
                        f"{expect_workers} workers connected within 60 s"})
@@ -252,18 +268,6 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
 
     started = now_us()
     _emit({"type": "start", "web_ui": web_url, "workers": expect_workers, "t0": t0})
-    stop = Event()
-    interrupted: list[int] = []
-
-    def on_signal() -> None:  # Ctrl-C or SIGTERM: end the run now and write what was measured
-        if not interrupted:
-            interrupted.append(now_us())
-            if side is not None:
-                side.probe.stopping = True
-            stop.set()
-
-    gevent.signal_handler(signal.SIGINT, on_signal)
-    gevent.signal_handler(signal.SIGTERM, on_signal)
     runner.start(config.users, config.spawn_rate)
 
     def progress() -> None:
