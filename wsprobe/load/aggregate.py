@@ -42,6 +42,7 @@ class NodeState:
     protocol_errors: int = 0
     closed_by_server: int = 0
     reconnects: int = 0
+    registrations: int = 0
     problems: list[str] = field(default_factory=list)
     timestamps: str | None = None
     internal_errors: int = 0
@@ -123,6 +124,7 @@ class Aggregator:
         state.protocol_errors += report["protocol_errors"]
         state.closed_by_server += report.get("closed_by_server", 0)
         state.reconnects += report.get("reconnects", 0)
+        state.registrations = report.get("registrations", state.registrations)  # cumulative
         state.timestamps = report.get("timestamps") or state.timestamps
         state.internal_errors = report.get("internal_errors", 0)  # cumulative
         state.internal_problems = report.get("internal_problems") or state.internal_problems

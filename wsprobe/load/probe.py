@@ -68,6 +68,7 @@ class Probe:
         self.protocol_errors = 0
         self.closed_by_server = 0
         self.reconnects = 0  # reconnect attempts after the server closed or dropped a socket
+        self.registrations = 0  # sockets whose new-user-add got its get-users answer
         self.kernel_timestamps: bool | None = None  # set by the first socket that connects
         self.problems: list[str] = []  # plain words, the first MAX_PROBLEMS only
         self.internal_errors = 0
@@ -261,6 +262,7 @@ class Probe:
             "reconnects": failures[4] - before_f[4],
             "problems": self.problems[problems_from:],
             "internal_errors": self.internal_errors,
+            "registrations": self.registrations,  # cumulative
             "internal_problems": self.problems_internal[:3],
             "timestamps": {True: "kernel", False: "user", None: None}[self.kernel_timestamps],
         }

@@ -178,6 +178,7 @@ class ProbeSocket:
                         f"P3: the first get-users at a socket of {self.user.uid} does not list "
                         f"that user (it lists {listed or 'nobody'})")
             self.probe.tracker.socket_registered(self.sid, t)
+            self.probe.registrations += 1
         elif before is not ids:
             joined, left = _USERS.diff(before, ids, self.probe.prefix)
             observed = self.probe.tracker.observed

@@ -121,6 +121,9 @@ def _target(agg: Aggregator) -> dict[str, Any]:
     refused = sum(s.refused for s in agg.nodes.values())
     protocol_errors = sum(s.protocol_errors for s in agg.nodes.values())
     closed = sum(s.closed_by_server for s in agg.nodes.values())
+    registrations = sum(s.registrations for s in agg.nodes.values())
+    opened = max((row["sockets"] for row in agg.series), default=0) or connect_failures
+    unanswered = registrations == 0 and opened > 0 and connect_failures < opened
     broke = []  # each way the target broke, named (the reasons for exit 3)
     if refused:
         broke.append(f"{refused} connections refused")
@@ -130,8 +133,11 @@ def _target(agg: Aggregator) -> dict[str, Any]:
         broke.append(f"{closed} sockets closed by the server")
     if protocol_errors:
         broke.append(f"{protocol_errors} protocol violations")
+    if unanswered:  # slow answers are measured (late or lost joins); none at all is P3 broken
+        broke.append("no socket's new-user-add was ever answered with get-users (P3)")
     return {
-        "ok": connect_failures == 0 and protocol_errors == 0 and closed == 0,
+        "ok": connect_failures == 0 and protocol_errors == 0 and closed == 0 and not unanswered,
+        "registrations": registrations,
         "broke": broke,
         "down": target_down(agg.series),
         "closed_by_server": closed,
