@@ -48,6 +48,9 @@ class Probe:
         self.offset_us = 0
         self.hists = KindHistograms()
         self._raw: IO[str] | None = None
+        # how to run a blocking file write: at once by default; the process entry passes a
+        # one-thread pool so that a big flush (a join storm's rows) never stalls the sends
+        self.run_blocking: Callable[[Callable[[], None]], None] = lambda write: write()
         self._rows: list[str] = []
         if raw_path is not None:
             self._raw = raw_path.open("w", encoding="utf-8", buffering=1 << 20)
@@ -182,10 +185,16 @@ class Probe:
 
     def flush_raw(self) -> None:
         """Write the rows gathered so far (called every interval, so a crash loses little)."""
-        if self._raw is not None and self._rows:
-            self._raw.write("".join(self._rows))
+        raw = self._raw
+        if raw is not None and self._rows:
+            text = "".join(self._rows)
             self._rows.clear()
-            self._raw.flush()
+
+            def write() -> None:
+                raw.write(text)
+                raw.flush()
+
+            self.run_blocking(write)
 
     def close(self) -> None:
         """Flush and close the raw log."""

@@ -21,11 +21,13 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import gevent  # noqa: E402
 from gevent.event import Event  # noqa: E402
+from gevent.threadpool import ThreadPool  # noqa: E402
 from locust import User, events  # noqa: E402
 from locust.env import Environment  # noqa: E402
 from locust.runners import STATE_STOPPED, LocalRunner, MasterRunner, WorkerRunner  # noqa: E402
@@ -96,10 +98,27 @@ class UserSide:
         self.config = config
         raw = out / f"deliveries-{node}.csv" if config.raw else None
         self.probe = Probe(config, node=node, raw_path=raw)
+        # the raw log is written by one thread of its own, in order, off the hub
+        self.writer = ThreadPool(1)
+        self.probe.run_blocking = self._write_later
+        self._closed = False
         env.wsprobe_probe = self.probe  # type: ignore[attr-defined]  # read by the users
         self.monitor = Monitor()
         self.on_event = _feed_locust(env)
         self.finished = False
+
+    def _write_later(self, write: Callable[[], None]) -> None:
+        self.writer.spawn(write)
+
+    def close(self) -> None:
+        """Finish the queued raw-log writes, then flush and close the log (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.writer.join()
+        self.probe.run_blocking = lambda write: write()
+        self.probe.close()
+        self.writer.kill()
 
     def report(self, *, final: bool = False) -> dict[str, Any]:
         """This interval's report (``final``: finalize every pending event first)."""
@@ -138,7 +157,7 @@ def run_worker(env: Environment, config: LoadConfig, *, node: str, out: Path,
         totals = probe.totals()
         (out / f"worker-{node}.json").write_text(json.dumps(totals, indent=2), encoding="utf-8")
         runner.send_message(MSG_FINAL, totals)
-        probe.close()
+        side.close()
 
     def on_interrupt() -> None:  # Ctrl-C reaches the whole group: the master ends the run
         probe.stopping = True
@@ -167,7 +186,7 @@ def run_worker(env: Environment, config: LoadConfig, *, node: str, out: Path,
 
     gevent.spawn(loop)
     runner.greenlet.join()
-    probe.close()
+    side.close()
     return 0
 
 
@@ -315,7 +334,7 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
         totals = side.probe.totals()
         finals["local"] = totals
         (out / "worker-local.json").write_text(json.dumps(totals, indent=2), encoding="utf-8")
-        side.probe.close()
+        side.close()
         side.monitor.stop()
     else:
         runner.send_message(MSG_FLUSH)
