@@ -202,6 +202,10 @@ def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: 
         window = read_window(folder, summary, users=users, settle=config.settle)
         notes = tuple(_check_generator(summary, window, folder))
         got = _samples(slos, window)
+        if duration >= config.max_step and window.length_s <= 0:
+            raise _Stop(f"no steady window at {users} users within --max-step "
+                        f"{config.max_step:g} s: the join storm of the ramp-up never ended "
+                        f"({folder})", EXIT_INVALID)
         if got is None or got >= need or duration >= config.max_step:
             return _Measured(window, duration, notes)
         per_s = got / window.length_s if window.length_s > 0 and got else 0.0
