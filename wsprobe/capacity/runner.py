@@ -264,7 +264,7 @@ def run_capacity(config: CapacityConfig, *, on_step: OnStep | None = None) -> Ca
         repeats.append(RepeatResult(
             repeat, found.passing, found.failing,
             rates.get(found.passing) if found.passing else None, stopped,
-            capped=found.capped or (stopped is not None and found.passing is not None),
+            capped=found.capped,  # nothing broke (a stopped search included): "≥ passing"
             passing_samples=samples.get(found.passing) if found.passing else None,
             failing_samples=samples.get(found.failing) if found.failing else None,
             inconclusive=found.inconclusive))

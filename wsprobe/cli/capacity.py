@@ -163,8 +163,11 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
                     "no step had enough samples to judge: raise --max-step, or --heartbeat "
                     "faster", fg="red", err=True)
     elif spread is not None:
+        failing = [r.failing for r in result.repeats if r.failing is not None]
         why = " (nothing broke up to --max-users)" if result.at_least() and not result.stopped \
-            else " (the search stopped before a step broke)" if result.at_least() else ""
+            else " (the search stopped before a step broke)" if result.at_least() \
+            else f" (below {min(failing)}; the search stopped before the resolution)" \
+            if result.stopped and failing else ""
         click.echo(f"capacity: {shown} users{why} (spread {spread[0]} to {spread[1]} over "
                    f"{len(result.repeats)} repeats), "
                    f"{result.capacity_rate() or 0:,.0f} deliveries/s at {', '.join(slos)}")
