@@ -200,6 +200,13 @@ def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: 
                         EXIT_INTERRUPTED)
         summary = _check_run(folder, code)
         window = read_window(folder, summary, users=users, settle=config.settle)
+        longest = config.max_step - ramp - config.settle
+        if window.length_s < config.hold / 2 and hold < longest:
+            # the join storm ate most of the run: run again with the steady window it lacked,
+            # before judging anything on a window of a second or two
+            hold = min(hold + 1.5 * (config.hold - window.length_s), longest)
+            _clear(folder)
+            continue
         notes = tuple(_check_generator(summary, window, folder))
         got = _samples(slos, window)
         if duration >= config.max_step and window.length_s <= 0:
@@ -209,7 +216,6 @@ def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: 
         if got is None or got >= need or duration >= config.max_step:
             return _Measured(window, duration, notes)
         per_s = got / window.length_s if window.length_s > 0 and got else 0.0
-        longest = config.max_step - ramp - config.settle
         if per_s and per_s * longest < need / 2:
             # even --max-step would give fewer than half the samples: inconclusive now
             return _Measured(window, duration, notes)
@@ -217,9 +223,14 @@ def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: 
         hold = min(max(wanted, hold * 1.5), longest)
         if hold <= 0:
             return _Measured(window, duration, notes)
-        for stale in folder.iterdir():  # the longer run replaces this one's files
-            if stale.is_file():
-                stale.unlink()
+        _clear(folder)
+
+
+def _clear(folder: Path) -> None:
+    """Remove a step run's files: the longer run that replaces it writes its own."""
+    for stale in folder.iterdir():
+        if stale.is_file():
+            stale.unlink()
 
 
 def run_capacity(config: CapacityConfig, *, on_step: OnStep | None = None) -> CapacityResult:
