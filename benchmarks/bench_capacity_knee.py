@@ -34,7 +34,7 @@ def main() -> int:
     parser.add_argument("--slo-ms", type=float, default=100.0)
     parser.add_argument("--start", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--heartbeat", default="0.25s")
+    parser.add_argument("--heartbeat", default="1s")
     args = parser.parse_args()
     true = args.slo_ms / args.per_user_ms
     with tempfile.TemporaryDirectory() as tmp, slow_backend(args.per_user_ms) as url:
