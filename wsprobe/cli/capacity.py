@@ -157,7 +157,9 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
     shown, spread = result.capacity_text(), result.spread_users()
     if result.stopped:
         click.secho(f"stopped early: {result.stopped}", fg="yellow", err=True)
-    if shown is None:
+    if shown is None and result.exit_code == 130:
+        pass  # the stop line said it all
+    elif shown is None:
         judged = any(r.failing is not None for r in result.repeats)
         click.secho(f"no user count met {', '.join(slos)}" if judged else
                     "no step had enough samples to judge: raise --max-step, or --heartbeat "
