@@ -143,3 +143,33 @@ def test_steps_short_of_samples_are_inconclusive_and_the_search_moves_up(tmp_pat
     assert capacity["at_least"] is True and capacity["text"] == "≥ 8"
     assert "capacity: ≥ 8 users (nothing broke up to --max-users)" in done.stdout
     assert "inconclusive" in done.stderr
+
+
+def test_interrupted_search_writes_what_it_measured(tmp_path: Path) -> None:
+    """SIGTERM during a step: exit 130, capacity.json says the search was interrupted, the
+    step's own folder is a complete (interrupted) load run, no traceback."""
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wsprobe", "capacity", "--slo", "status.p99<1s", "--start", "5",
+         "--repeat", "1", "--hold", "30s", "--heartbeat", "0.5s", "--no-report",
+         "--output", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list(out.glob("steps/*/deliveries-*.csv")):
+            time.sleep(0.2)
+        time.sleep(1)
+        proc.send_signal(signal.SIGTERM)
+        stdout, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in stdout + err
+    summary = json.loads((out / "capacity.json").read_text(encoding="utf-8"))
+    assert summary["stopped"].startswith("interrupted during the step at 5 users")
+    (step,) = (out / "steps").iterdir()
+    assert json.loads((step / "summary.json").read_text(encoding="utf-8"))["run"]["interrupted"]
