@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.capacity.slow_backend import slow_backend
+from tests.load.conftest import terminate_when
 from tests.report.browser import open_page
 from tests.report.test_browser import assert_renders_offline
 
@@ -148,26 +149,12 @@ def test_steps_short_of_samples_are_inconclusive_and_the_search_moves_up(tmp_pat
 def test_interrupted_search_writes_what_it_measured(tmp_path: Path) -> None:
     """SIGTERM during a step: exit 130, capacity.json says the search was interrupted, the
     step's own folder is a complete (interrupted) load run, no traceback."""
-    import signal
-    import time
-
     out = tmp_path / "out"
-    proc = subprocess.Popen(
+    code, stdout, err = terminate_when(
         [sys.executable, "-m", "wsprobe", "capacity", "--slo", "status.p99<1s", "--start", "5",
          "--repeat", "1", "--hold", "30s", "--heartbeat", "0.5s", "--no-report",
-         "--output", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list(out.glob("steps/*/deliveries-*.csv")):
-            time.sleep(0.2)
-        time.sleep(1)
-        proc.send_signal(signal.SIGTERM)
-        stdout, err = proc.communicate(timeout=90)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 130, err
+         "--output", str(out)], lambda: bool(list(out.glob("steps/*/deliveries-*.csv"))))
+    assert code == 130, err
     assert "Traceback" not in stdout + err
     summary = json.loads((out / "capacity.json").read_text(encoding="utf-8"))
     assert summary["stopped"].startswith("interrupted during the step at 5 users")

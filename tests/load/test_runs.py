@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.load.conftest import FAST, Run
+from tests.load.conftest import FAST, Run, terminate_when
 from wsprobe.load.fanout import KINDS
 from wsprobe.load.launcher import free_port
 
@@ -217,24 +216,15 @@ def test_terminated_run_writes_what_it_measured(reference_url: str, tmp_path: Pa
     the final table from what was measured; the folder is a run `wsprobe report` accepts, and no
     log holds a traceback."""
     out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wsprobe", "load", reference_url, *FAST, "--duration", "60s",
-         "--users", "6", "--spawn-rate", "6", "--workers", "0", "--output", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deliveries = out / "deliveries-local.csv"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # wait until deliveries are on disk
-            if deliveries.exists() and len(deliveries.read_text(encoding="utf-8").splitlines()) > 5:
-                break
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGTERM)
-        stdout, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 130, err
+
+    def measured() -> bool:
+        return deliveries.exists() and len(deliveries.read_text(encoding="utf-8").split()) > 5
+
+    code, stdout, err = terminate_when(
+        [sys.executable, "-m", "wsprobe", "load", reference_url, *FAST, "--duration", "60s",
+         "--users", "6", "--spawn-rate", "6", "--workers", "0", "--output", str(out)], measured)
+    assert code == 130, err
     assert "interrupted" in err and str(out) in err
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["run"]["interrupted"] is True and summary["exit_code"] == 130
