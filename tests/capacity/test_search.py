@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wsprobe.capacity.result import CapacityResult, RepeatResult
-from wsprobe.capacity.search import Phase, Search, SearchPlan
+from wsprobe.capacity.search import Phase, Search, SearchPlan, Verdict
 from wsprobe.capacity.window import min_samples
 from wsprobe.load.slo import parse_slo
 
@@ -113,4 +113,40 @@ def test_capacity_is_the_median_with_spread() -> None:
     assert result.spread_users() == (38, 41)
     assert result.capacity_rate() == 4200.0
     assert result.as_json()["capacity"] == {"users": 39, "users_min": 38, "users_max": 41,
-                                            "deliveries_per_s": 4200.0}
+                                            "deliveries_per_s": 4200.0, "at_least": False,
+                                            "text": "39"}
+
+
+def test_capped_search_reports_at_least() -> None:
+    """A repeat that reached --max-users without a broken step: the capacity is "≥ N"."""
+    result = CapacityResult(
+        target="ws://127.0.0.1:1/ws/ws", slos=("status.p99<100ms",), steps=(),
+        repeats=(RepeatResult(1, 40, None, 4000.0, capped=True),),
+        started_at=0.0, duration_s=1.0, exit_code=0)
+    assert result.capacity_text() == "≥ 40"
+    assert result.as_json()["capacity"]["at_least"] is True
+
+
+def test_inconclusive_steps_move_up_never_down() -> None:
+    """Too few samples at 10 and 20 users proves nothing: the search steps on to 40 and 80,
+    bisects between 40 (held) and 80 (broken), and never goes below an inconclusive step."""
+    search = Search(SearchPlan(start=10, growth=2.0, resolution=0.05))
+    verdicts = {10: Verdict.INCONCLUSIVE, 20: Verdict.INCONCLUSIVE}
+    tried = []
+    while (users := search.next_users()) is not None:
+        tried.append(users)
+        search.record(users, verdicts.get(users, Verdict.HELD if users <= 55 else
+                                          Verdict.BROKEN))
+    assert tried == [10, 20, 40, 80, 60, 50, 55, 57]
+    result = search.result()
+    assert (result.passing, result.failing, result.inconclusive) == (55, 57, (10, 20))
+
+
+def test_all_inconclusive_up_to_the_cap_judges_nothing() -> None:
+    """Never enough samples: no passing count, no failing one, no capacity claimed."""
+    search = Search(SearchPlan(start=10, max_users=40))
+    while (users := search.next_users()) is not None:
+        search.record(users, Verdict.INCONCLUSIVE)
+    result = search.result()
+    assert (result.passing, result.failing, result.capped) == (None, None, False)
+    assert result.inconclusive == (10, 20, 40)

@@ -5,7 +5,10 @@ The protocol logic is the reference :class:`wsprobe.server.Hub`; only delivery i
 ``--delay S`` holds every relay (status, chat, signal, ``get-users`` broadcasts) for S seconds
 before sending; ``--misspell`` relays chat as ``recieve-message``; ``--kick S`` closes the first
 four load sockets S seconds after they register; ``--flood`` sends ``get-users`` frames to every
-socket as fast as it takes them. Prints its URL on one line, then serves until terminated.
+socket as fast as it takes them; ``--rebroadcast`` (a correct policy, not a broken one) sends
+a fresh ``get-users`` to every registered socket after every frame it handles and every close,
+as servers that broadcast the list "on every change" do; ``--slow-users S`` sends every
+``get-users`` (registration answers too) S seconds late. Prints its URL on one line, then serves until terminated.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ async def main() -> None:
                         help="close the first four load sockets this long after they register (1011)")
     parser.add_argument("--flood", action="store_true",
                         help="send get-users frames to every socket as fast as it takes them")
+    parser.add_argument("--slow-users", type=float, default=0.0,
+                        help="send every get-users (registration answers too) this late")
+    parser.add_argument("--rebroadcast", action="store_true",
+                        help="send get-users to every registered socket after every change")
     parser.add_argument("--misspell", action="store_true",
                         help="relay chat as 'recieve-message' (the old tutorial's typo)")
     args = parser.parse_args()
@@ -52,7 +59,9 @@ async def main() -> None:
     async def apply(actions: list[object], *, relay: bool) -> None:
         for action in actions:
             if isinstance(action, Send):
-                if args.delay and relay:
+                if args.slow_users and action.text.startswith('{"type":"get-users"'):
+                    loop.call_later(args.slow_users, send, action)
+                elif args.delay and relay:
                     loop.call_later(args.delay, send, action)
                 else:
                     send(action)
@@ -83,11 +92,15 @@ async def main() -> None:
                 own = [a for a in actions if isinstance(a, Send) and a.to == (sock,)]
                 await apply(own, relay=False)
                 await apply([a for a in actions if a not in own], relay=True)
+                if args.rebroadcast and hub.user_of(sock) is not None:
+                    await apply(hub.announce_users(), relay=True)
         except ConnectionClosed:
             pass
         finally:
             del conns[sock]
             await apply(hub.close(sock), relay=True)
+            if args.rebroadcast:
+                await apply(hub.announce_users(), relay=True)
 
     stop = loop.create_future()
     loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)

@@ -7,9 +7,11 @@ pytest process: every Locust run is ``python -m wsprobe load`` in a subprocess.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,3 +89,21 @@ def run_load(tmp_path: Path) -> Callable[..., Run]:
         return Run(proc.returncode, out, proc.stdout, proc.stderr)
 
     return run
+
+
+def terminate_when(argv: list[str], ready: Callable[[], bool], *, wait: float = 60
+                   ) -> tuple[int, str, str]:
+    """Run ``argv``, send it SIGTERM once ``ready()`` (or after ``wait`` seconds), and return its
+    exit code, stdout and stderr; the process is killed if it outlives the test's patience."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and not ready():
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        stdout, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, stdout, err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wsprobe.load.fanout import CHAT, STATUS, Delivery, FanoutTracker, Sent, SocketId
+from wsprobe.load.fanout import CHAT, LEAVE, STATUS, Delivery, FanoutTracker, Sent, SocketId
 
 MS = 1000
 
@@ -116,3 +116,18 @@ def test_receipt_long_before_the_send_is_another_event() -> None:
     assert tracker.unmatched == 1
     assert recorded == [(STATUS, 2 * MS, 2 * MS)]
     assert tracker.counts[STATUS].duplicates == 0
+
+
+def test_a_state_shown_again_is_not_a_duplicate() -> None:
+    """A leave seen in one get-users list and again in later lists (a server re-broadcasting on
+    every change, or one whose lists arrive out of order) is delivered once, duplicated never."""
+    tracker, _, rows = _tracker()
+    tracker.sent(Sent("l|alice", LEAVE, "alice", None, 10 * MS, 10 * MS), local=True)
+    for t in (12, 15, 40):
+        tracker.observed("l|alice", SocketId(3), t * MS)
+    tracker.received("l|alice", SocketId(4), 13 * MS)
+    tracker.received("l|alice", SocketId(4), 14 * MS)  # a message kind's second copy would be one
+    tracker.finalize_all()
+    counts = tracker.counts[LEAVE]
+    assert (counts.delivered, counts.duplicates) == (2, 1)
+    assert [r.status for r in rows if r.socket == 3] == ["delivered"]

@@ -26,8 +26,8 @@ __all__ = [
 #: columns of ``steps.csv``, in order
 STEP_COLUMNS = (
     "repeat", "step", "phase", "users", "started_at", "duration_s", "deliveries_per_s", "held",
-    "broken", "enough_samples", "kind", "samples", "delivered_ratio", "p50_ms", "p90_ms",
-    "p99_ms", "p99.9_ms", "max_ms",
+    "verdict", "verdict_samples", "broken", "enough_samples", "notes", "kind", "samples",
+    "delivered_ratio", "p50_ms", "p90_ms", "p99_ms", "p99.9_ms", "max_ms",
 )
 
 
@@ -46,7 +46,9 @@ class KindStats:
 
 @dataclass(frozen=True, slots=True)
 class StepRecord:
-    """One measured step: how many users, for how long, and whether every SLO held."""
+    """One measured step: how many users, for how long, and its verdict: ``held`` (every SLO
+    met), ``broken`` (one missed) or ``inconclusive`` (too few samples however long it held), on
+    ``verdict_samples`` samples; ``notes``: what the generator saw that did not invalidate it."""
 
     repeat: int
     step: int
@@ -59,18 +61,27 @@ class StepRecord:
     broken: tuple[str, ...]
     enough_samples: bool
     kinds: dict[str, KindStats] = field(default_factory=dict)
+    verdict: str = "held"
+    verdict_samples: int = 0
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RepeatResult:
     """One search: the largest count that held, the smallest that broke, and the rate at the
-    capacity. ``stopped`` says why it ended early (refused connections, saturated generator)."""
+    capacity. ``stopped`` says why it ended early (refused connections, saturated generator);
+    ``capped``: nothing broke (``--max-users`` reached, or stopped early), so the capacity is *at
+    least* ``passing``. The samples each verdict rests on, and the counts left inconclusive."""
 
     repeat: int
     passing: int | None
     failing: int | None
     deliveries_per_s: float | None
     stopped: str | None = None
+    capped: bool = False
+    passing_samples: int | None = None
+    failing_samples: int | None = None
+    inconclusive: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,18 +100,29 @@ class CapacityResult:
 
     def capacity_users(self) -> float | None:
         """The median over repeats of the largest user count that met every SLO."""
-        values = [r.passing for r in self.repeats if r.passing is not None and r.stopped is None]
+        values = [r.passing for r in self.repeats if r.passing is not None]
         return statistics.median(values) if values else None
+
+    def at_least(self) -> bool:
+        """The capacity is a lower bound: some repeat never saw a step break (it reached
+        ``--max-users`` or stopped early), so the median of the repeats is one too."""
+        return any(r.capped for r in self.repeats if r.passing is not None)
+
+    def capacity_text(self) -> str | None:
+        """The capacity in users as people should read it: ``"40"``, or ``"≥ 40"``."""
+        users = self.capacity_users()
+        if users is None:
+            return None
+        return f"≥ {users:g}" if self.at_least() else f"{users:g}"
 
     def spread_users(self) -> tuple[int, int] | None:
         """The smallest and largest capacity found across repeats."""
-        values = [r.passing for r in self.repeats if r.passing is not None and r.stopped is None]
+        values = [r.passing for r in self.repeats if r.passing is not None]
         return (min(values), max(values)) if values else None
 
     def capacity_rate(self) -> float | None:
         """The median over repeats of the deliveries per second at the capacity."""
-        values = [r.deliveries_per_s for r in self.repeats
-                  if r.deliveries_per_s is not None and r.stopped is None]
+        values = [r.deliveries_per_s for r in self.repeats if r.deliveries_per_s is not None]
         return statistics.median(values) if values else None
 
     def as_json(self) -> dict[str, Any]:
@@ -119,6 +141,8 @@ class CapacityResult:
                 "users_min": spread[0] if spread else None,
                 "users_max": spread[1] if spread else None,
                 "deliveries_per_s": self.capacity_rate(),
+                "at_least": self.at_least(),
+                "text": self.capacity_text(),
             },
             "repeats": [asdict(r) for r in self.repeats],
             "settings": self.settings,
@@ -145,7 +169,8 @@ def write_result(result: CapacityResult, folder: Path) -> tuple[Path, Path]:
         for step in result.steps:
             head = [step.repeat, step.step, step.phase, step.users, round(step.started_at, 3),
                     round(step.duration_s, 3), round(step.deliveries_per_s, 2), step.held,
-                    ";".join(step.broken), step.enough_samples]
+                    step.verdict, step.verdict_samples, ";".join(step.broken),
+                    step.enough_samples, ";".join(step.notes)]
             if not step.kinds:
                 writer.writerow([_cell(v) for v in head])
             for kind, stats in sorted(step.kinds.items()):

@@ -1,10 +1,12 @@
 """The capacity search over real load runs: each proposed user count is one ``wsprobe load`` run
 (the load half's own launcher, users, summary and SLO evaluator), judged on its steady window.
 
-A step holds until every latency SLO's kind has enough samples in the window (1,000 for a p99):
-when a run ends short, the step is run again for longer (up to ``max_step`` seconds). The search
-stops early, and says why, when the target refuses connections (exit 3) or the load generator
-saturates (exit 2): neither says anything about the SLO.
+A step is *held*, *broken* or *inconclusive* (:class:`~wsprobe.capacity.search.Verdict`): it
+needs enough samples of every latency SLO's kinds in its window (1,000 for a p99); when a run ends
+short, the step runs again for longer (up to ``max_step`` seconds), and a step still short is
+inconclusive: the search moves up past it. The search stops early, and says why, when the target
+refuses connections (exit 3), the load generator saturates during a window (exit 2) or the user
+interrupts it (130); what held until then stands as a lower bound ("≥ N").
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from wsprobe.capacity.result import CapacityResult, RepeatResult, StepRecord, write_result
-from wsprobe.capacity.search import Search, SearchPlan
+from wsprobe.capacity.search import Search, SearchPlan, Verdict
 from wsprobe.capacity.window import Window, min_samples, read_window
-from wsprobe.errors import InputError
+from wsprobe.errors import InputError, Interrupted
 from wsprobe.load.config import LoadConfig
 from wsprobe.load.launcher import Launch, launch
 from wsprobe.load.slo import Slo, evaluate, parse_slo
+from wsprobe.load.validity import generator_reasons
 
 __all__ = ["CapacityConfig", "StepDone", "run_capacity"]
 
-EXIT_OK, EXIT_BELOW, EXIT_INVALID, EXIT_TARGET = 0, 1, 2, 3
+EXIT_OK, EXIT_BELOW, EXIT_INVALID, EXIT_TARGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,22 +81,31 @@ class _Stop(Exception):
         self.reason, self.code = reason, code
 
 
-def _verdict(config: CapacityConfig, slos: tuple[Slo, ...], window: Window
-             ) -> tuple[bool, tuple[str, ...]]:
+def _verdict(slos: tuple[Slo, ...], window: Window, need: int
+             ) -> tuple[Verdict, tuple[str, ...], int]:
+    """Held, broken or inconclusive, the SLOs broken (or why inconclusive), and the samples the
+    verdict rests on (the fewest of any latency SLO's kinds)."""
     results = evaluate(slos, window.kinds)
+    samples = _samples(slos, window)
+    if samples is not None and samples < need:
+        return (Verdict.INCONCLUSIVE,
+                (f"{samples} samples in the window, fewer than the {need} the tail needs",),
+                samples)
     broken = tuple(f"{r.slo.text} (measured {r.measured})" for r in results if not r.ok)
-    return not broken, broken
+    return (Verdict.BROKEN if broken else Verdict.HELD), broken, samples or 0
 
 
-def _enough(slos: tuple[Slo, ...], window: Window, need: int) -> bool:
+def _samples(slos: tuple[Slo, ...], window: Window) -> int | None:
+    """The fewest latency samples of any kind a latency SLO covers (None: only ratio SLOs)."""
+    fewest: int | None = None
     for slo in slos:
         if slo.series == "ratio":
             continue
         scope = [k for k in window.kinds if slo.kind in ("all", k)]
         counts = [window.samples(k) for k in scope if window.samples(k)]
-        if not counts or min(counts) < need:
-            return False
-    return True
+        least = min(counts) if counts else 0
+        fewest = least if fewest is None else min(fewest, least)
+    return fewest
 
 
 def _check_run(folder: Path, code: int) -> dict[str, Any]:
@@ -104,53 +116,72 @@ def _check_run(folder: Path, code: int) -> dict[str, Any]:
     summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     target = summary.get("target", {})
     if not target.get("ok", True):
-        raise _Stop(f"the target refused or broke connections at {summary['run']['users']} "
-                    f"users: {target.get('connect_failures')} failed connections, "
-                    f"{target.get('protocol_errors')} protocol errors ({folder})", EXIT_TARGET)
+        named = "; ".join(target.get("broke") or []) or (
+            f"{target.get('connect_failures')} failed connections, "
+            f"{target.get('protocol_errors')} protocol errors")
+        raise _Stop(f"the target broke at {summary['run']['users']} users: {named} ({folder})",
+                    EXIT_TARGET)
     return summary
 
 
+_GENERATOR = ("generator CPU", "scheduled sends", "scheduling lag")
+
+
 def _generator_only(reason: str) -> bool:
-    return "CPU" in reason or "scheduling lag" in reason
+    return any(mark in reason for mark in _GENERATOR)
 
 
-def _check_generator(summary: dict[str, Any], window: Window, folder: Path) -> None:
-    """Stop when the generator was the bottleneck *during the steady window*.
+def _check_generator(summary: dict[str, Any], window: Window, folder: Path) -> list[str]:
+    """Stop when the generator distorted the figures *during the steady window*; returns notes.
 
-    The load run judges its generator over the whole run, start-up included (imports, spawning
-    every user at once); the step's figures come from its steady window only, so a generator
-    that was busy at start-up but within its limits in every report interval of the window does
-    not invalidate them. Any other reason (a worker that never reported, nothing sent) does.
+    The load run judges its generator over the whole run, start-up and join burst included; the
+    step's figures come from its steady window only, so it is judged again on the window's report
+    intervals (:func:`wsprobe.load.validity.generator_reasons`: sustained CPU, or scheduled sends
+    that left late). Transient scheduling lag is a note, never a stop. Any reason that is not
+    about the generator (a worker that never reported, nothing sent) stops the search.
     """
     validity = summary.get("validity", {})
     reasons = [str(r) for r in validity.get("reasons") or []]
+    notes = [str(n) for n in validity.get("notes") or []]
     users = summary.get("run", {}).get("users")
     stop = f"invalid measurement at {users} users, the load generator is the bottleneck"
-    if not reasons:
-        return
-    if not all(_generator_only(r) for r in reasons):
-        raise _Stop(f"invalid measurement at {users} users: {'; '.join(reasons)} ({folder})",
+    others = [r for r in reasons if not _generator_only(r)]
+    if others:
+        raise _Stop(f"invalid measurement at {users} users: {'; '.join(others)} ({folder})",
                     EXIT_INVALID)
     limits = validity.get("limits", {})
     max_cpu, max_lag = limits.get("max_cpu"), limits.get("max_lag_ms")
     end = window.start_s + window.length_s
     rows = [r for r in summary.get("series") or []
             if window.start_s < float(r.get("t", 0)) <= end + 1e-9]
-    if not rows or max_cpu is None or max_lag is None:
-        raise _Stop(f"{stop}: {'; '.join(reasons)} ({folder})", EXIT_INVALID)
-    for row in rows:
-        cpu, lag = row.get("cpu_max"), row.get("lag_p99_max_ms")
-        if (cpu is not None and cpu > max_cpu) or (lag is not None and lag > max_lag):
-            shown = "n/a" if cpu is None else f"{cpu:.0%}"
-            raise _Stop(f"{stop}: in the steady window at {row['t']} s, CPU {shown} of a "
-                        f"core (limit {max_cpu:.0%}), scheduling lag p99 {lag} ms (limit "
-                        f"{max_lag:g} ms) ({folder})", EXIT_INVALID)
+    if max_cpu is None or max_lag is None:
+        if reasons:
+            raise _Stop(f"{stop}: {'; '.join(reasons)} ({folder})", EXIT_INVALID)
+        return notes
+    if not rows:  # no steady window yet (the join storm filled the run): held longer, not judged
+        return [*notes, *(f"no steady window to judge: {r}" for r in reasons)]
+    cpu = [float(r["cpu_max"]) for r in rows if r.get("cpu_max") is not None]
+    sends = [(int(r.get("sends") or 0), int(r.get("late_sends") or 0)) for r in rows]
+    found = generator_reasons(f"in the steady window {window.start_s:.1f}-{end:.1f} s", cpu,
+                              sends, max_cpu=float(max_cpu), max_lag_ms=float(max_lag))
+    if found:
+        raise _Stop(f"{stop}: {'; '.join(found)} ({folder})", EXIT_INVALID)
+    return notes + [f"over the whole run, not sustained in the steady window: {r}"
+                    for r in reasons]
+
+
+@dataclass(frozen=True, slots=True)
+class _Measured:
+    window: Window
+    duration: float
+    notes: tuple[str, ...]
 
 
 def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: Path,
-             need: int) -> tuple[Window, bool, float]:
-    """Run ``users`` until the window holds ``need`` samples (or ``max_step``); returns the
-    window, whether it had enough samples, and the run's length."""
+             need: int) -> _Measured:
+    """Run ``users`` until the window holds ``need`` samples, longer each time (up to
+    ``max_step``): a step short of samples is inconclusive once it could hold no longer, or at
+    once when the rate it measured could not give half of them within ``max_step``."""
     rate = max(config.load.spawn_rate, users / 2) if config.auto_spawn \
         else config.load.spawn_rate
     ramp = users / rate if rate > 0 else 0.0
@@ -160,19 +191,46 @@ def _measure(config: CapacityConfig, slos: tuple[Slo, ...], users: int, folder: 
         load = dataclasses.replace(config.load, users=users, duration=duration,
                                    spawn_rate=rate, output=str(folder), raw=True,
                                    slos=config.slos)
-        code = launch(load, Launch(workers=config.workers), on_line=lambda line: None)
+        try:
+            code = launch(load, Launch(workers=config.workers), on_line=lambda line: None)
+        except Interrupted:
+            raise KeyboardInterrupt from None
+        if code == EXIT_INTERRUPTED:
+            raise _Stop(f"interrupted during the step at {users} users ({folder})",
+                        EXIT_INTERRUPTED)
         summary = _check_run(folder, code)
         window = read_window(folder, summary, users=users, settle=config.settle)
-        _check_generator(summary, window, folder)
-        enough = _enough(slos, window, need)
-        if enough or duration >= config.max_step:
-            return window, enough, duration
-        got = min((window.samples(k) for k in window.kinds if window.samples(k)), default=0)
+        longest = config.max_step - ramp - config.settle
+        if window.length_s < config.hold / 2 and hold < longest:
+            # the join storm ate most of the run: run again with the steady window it lacked,
+            # before judging anything on a window of a second or two
+            hold = min(hold + 1.5 * (config.hold - window.length_s), longest)
+            _clear(folder)
+            continue
+        notes = tuple(_check_generator(summary, window, folder))
+        got = _samples(slos, window)
+        if duration >= config.max_step and window.length_s <= 0:
+            raise _Stop(f"no steady window at {users} users within --max-step "
+                        f"{config.max_step:g} s: the join storm of the ramp-up never ended "
+                        f"({folder})", EXIT_INVALID)
+        if got is None or got >= need or duration >= config.max_step:
+            return _Measured(window, duration, notes)
         per_s = got / window.length_s if window.length_s > 0 and got else 0.0
+        if per_s and per_s * longest < need / 2:
+            # even --max-step would give fewer than half the samples: inconclusive now
+            return _Measured(window, duration, notes)
         wanted = need / per_s * 1.3 if per_s else hold * 4
-        hold = min(max(wanted, hold * 1.5), config.max_step - ramp - config.settle)
+        hold = min(max(wanted, hold * 1.5), longest)
         if hold <= 0:
-            return window, False, duration
+            return _Measured(window, duration, notes)
+        _clear(folder)
+
+
+def _clear(folder: Path) -> None:
+    """Remove a step run's files: the longer run that replaces it writes its own."""
+    for stale in folder.iterdir():
+        if stale.is_file():
+            stale.unlink()
 
 
 def run_capacity(config: CapacityConfig, *, on_step: OnStep | None = None) -> CapacityResult:
@@ -188,6 +246,7 @@ def run_capacity(config: CapacityConfig, *, on_step: OnStep | None = None) -> Ca
     for repeat in range(1, config.repeats + 1):
         search = Search(config.plan)
         rates: dict[int, float] = {}
+        samples: dict[int, int] = {}
         index = 0
         try:
             while (users := search.next_users()) is not None:
@@ -195,25 +254,31 @@ def run_capacity(config: CapacityConfig, *, on_step: OnStep | None = None) -> Ca
                 folder = config.output / "steps" / f"r{repeat}-s{index:02d}-{users}u"
                 phase = search.phase.value
                 t0 = time.time()
-                window, enough, _ = _measure(config, slos, users, folder, need)
-                held, broken = _verdict(config, slos, window)
-                if not enough:
-                    broken = (*broken, f"fewer than {need} samples in the window")
-                    held = False
+                measured = _measure(config, slos, users, folder, need)
+                window = measured.window
+                verdict, broken, samples[users] = _verdict(slos, window, need)
                 record = StepRecord(repeat, index, phase, users, t0, window.length_s,
-                                    window.deliveries_per_s, held, broken, enough,
-                                    window.stats(series))
+                                    window.deliveries_per_s, verdict is Verdict.HELD, broken,
+                                    verdict is not Verdict.INCONCLUSIVE,
+                                    window.stats(series), verdict.value, samples[users],
+                                    measured.notes)
                 steps.append(record)
                 rates[users] = window.deliveries_per_s
-                search.record(users, held)
+                search.record(users, verdict)
                 if on_step is not None:
                     on_step(StepDone(record, folder, search.next_users()))
         except _Stop as stop:
             stopped, code = stop.reason, stop.code
+        except KeyboardInterrupt:
+            stopped, code = "interrupted between steps", EXIT_INTERRUPTED
         found = search.result()
-        repeats.append(RepeatResult(repeat, found.passing, found.failing,
-                                    rates.get(found.passing) if found.passing else None,
-                                    stopped))
+        repeats.append(RepeatResult(
+            repeat, found.passing, found.failing,
+            rates.get(found.passing) if found.passing else None, stopped,
+            capped=found.capped,  # nothing broke (a stopped search included): "≥ passing"
+            passing_samples=samples.get(found.passing) if found.passing else None,
+            failing_samples=samples.get(found.failing) if found.failing else None,
+            inconclusive=found.inconclusive))
         if stopped:
             break
     result = CapacityResult(
@@ -239,5 +304,10 @@ def run_capacity(config: CapacityConfig, *, on_step: OnStep | None = None) -> Ca
 
 
 def _exit_code(repeats: list[RepeatResult]) -> int:
-    """1 when some repeat found no user count that met every SLO (not even one user), else 0."""
-    return EXIT_BELOW if any(r.passing is None for r in repeats) else EXIT_OK
+    """1 when some repeat found no user count that met every SLO but one broke them; 2 when a
+    repeat judged nothing (every step inconclusive: too few samples); else 0."""
+    if any(r.passing is None and r.failing is not None for r in repeats):
+        return EXIT_BELOW
+    if any(r.passing is None for r in repeats):
+        return EXIT_INVALID
+    return EXIT_OK

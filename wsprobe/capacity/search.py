@@ -2,8 +2,13 @@
 
 It steps the number of users up (times ``growth``, or plus ``step``) until a step breaks an SLO,
 then bisects between the last step that met every SLO and the first that broke one, until the two
-are within ``resolution`` of each other. The caller measures each proposed user count and reports
-whether it held: ``while (users := search.next_users()) is not None: search.record(users, ok)``.
+are within ``resolution`` of each other. The caller measures each proposed user count and gives
+its verdict: ``while (users := search.next_users()) is not None: search.record(users, verdict)``.
+
+A step is *held* (every SLO met, on enough samples), *broken* (an SLO missed, on enough samples)
+or *inconclusive* (too few samples to judge, however long the caller held it). An inconclusive
+step proves nothing either way, so it never bounds the result: the search moves *up* past it
+(more users give more samples per second), never down.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-__all__ = ["Phase", "Search", "SearchPlan", "SearchResult"]
+__all__ = ["Phase", "Search", "SearchPlan", "SearchResult", "Verdict"]
 
 
 class Phase(enum.StrEnum):
@@ -21,6 +26,14 @@ class Phase(enum.StrEnum):
     STEP = "step"
     BISECT = "bisect"
     DONE = "done"
+
+
+class Verdict(enum.StrEnum):
+    """What one measured step showed."""
+
+    HELD = "held"
+    BROKEN = "broken"
+    INCONCLUSIVE = "inconclusive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,23 +68,33 @@ class SearchPlan:
         grown = users + self.step if self.step is not None else math.ceil(users * self.growth)
         return min(max(grown, users + 1), self.max_users)
 
+    def close_enough(self, passing: int, failing: int) -> bool:
+        """Whether a passing and a failing count bracket the capacity tightly enough: they
+        differ by at most ``resolution`` of the *passing* (lower) count, and at least 1 user."""
+        return failing - passing <= max(1, math.floor(self.resolution * passing))
+
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     """The outcome: the largest user count that held and the smallest that broke.
 
-    ``passing`` is None when even the smallest count tried broke an SLO; ``failing`` is None when
-    every step held up to ``max_users`` (the capacity is at least that).
+    ``passing`` is None when no count held; ``failing`` is None when nothing broke up to
+    ``max_users`` (the capacity is then *at least* ``passing``: see :attr:`capped`).
     """
 
     passing: int | None
     failing: int | None
-    tried: tuple[tuple[int, bool], ...]
+    tried: tuple[tuple[int, Verdict], ...]
 
     @property
     def capped(self) -> bool:
-        """Every step held: the capacity is at least the largest count tried."""
-        return self.failing is None
+        """Nothing broke: the capacity is at least the largest count that held."""
+        return self.failing is None and self.passing is not None
+
+    @property
+    def inconclusive(self) -> tuple[int, ...]:
+        """The counts that were too short of samples to judge."""
+        return tuple(users for users, verdict in self.tried if verdict is Verdict.INCONCLUSIVE)
 
 
 class Search:
@@ -81,24 +104,29 @@ class Search:
         self.plan = plan
         self.phase = Phase.STEP
         self._lo = 0  # largest count that held (0: none yet)
+        self._floor = 0  # largest count that held or was inconclusive: bisect above it
         self._hi: int | None = None  # smallest count that broke
         self._next: int | None = plan.start
-        self._tried: list[tuple[int, bool]] = []
+        self._tried: list[tuple[int, Verdict]] = []
 
     def next_users(self) -> int | None:
         """The user count to measure next, or None when the search is over."""
         return self._next
 
-    def record(self, users: int, held: bool) -> None:
-        """Whether ``users`` met every SLO; decides the next count."""
+    def record(self, users: int, verdict: Verdict | bool) -> None:
+        """The verdict of ``users`` (``True``/``False``: held/broken); decides the next count."""
         if users != self._next:
             raise ValueError(f"expected a verdict for {self._next} users, got {users}")
-        self._tried.append((users, held))
-        if held:
-            self._lo = max(self._lo, users)
-        else:
+        if isinstance(verdict, bool):
+            verdict = Verdict.HELD if verdict else Verdict.BROKEN
+        self._tried.append((users, verdict))
+        if verdict is Verdict.BROKEN:
             self._hi = users if self._hi is None else min(self._hi, users)
-        if self.phase is Phase.STEP and held:
+        else:  # every proposal lies below the smallest failure, so this raises the floor
+            self._floor = max(self._floor, users)
+            if verdict is Verdict.HELD:
+                self._lo = max(self._lo, users)
+        if self.phase is Phase.STEP and verdict is not Verdict.BROKEN:
             self._next = self.plan.after(users) if users < self.plan.max_users else None
         else:
             self.phase = Phase.BISECT
@@ -107,13 +135,12 @@ class Search:
             self.phase = Phase.DONE
 
     def _midpoint(self) -> int | None:
+        """Halfway between the floor (the last count held, or inconclusive above it) and the
+        smallest failure, until the two are within the resolution."""
         hi = self._hi
-        if hi is None:
+        if hi is None or self.plan.close_enough(self._floor, hi):
             return None
-        lo = self._lo
-        if hi - lo <= max(1, math.floor(self.plan.resolution * lo)):
-            return None
-        return (lo + hi) // 2
+        return (self._floor + hi) // 2
 
     def result(self) -> SearchResult:
         """What the search found so far (final once :meth:`next_users` returns None)."""

@@ -1,7 +1,8 @@
 """One step's verdict from a finished load run: its steady window, read from the raw deliveries.
 
 A step is a ``wsprobe load`` run at a fixed number of users. Its steady window opens ``settle``
-seconds after the last user connected and closes when the run began to drain. Only deliveries
+seconds after the join storm was over (every socket saw every user join) and closes when the run
+began to drain. Only deliveries
 *sent* inside the window count: the ramp-up (fewer users, so faster) and the drain are left out.
 The window's counters and histograms take the shape of ``summary.json``'s ``kinds`` so that the
 load half's own SLO evaluator judges them.
@@ -84,16 +85,17 @@ def _started(summary: Mapping[str, Any], where: Path) -> float:
         raise InputError(f"{where}: run.started is not an ISO time: {text!r}") from None
 
 
-def _ramp_done(summary: Mapping[str, Any], users: int, joins: list[int],
+def _ramp_done(summary: Mapping[str, Any], users: int, joins: dict[str, tuple[int, int]],
                started: float) -> float:
-    """Seconds from the start until the last of ``users`` registered: the time of the last join
-    event (each user's first registration is one; the very first user's join has no receiver,
-    so ``users - 1`` of them are in the raw file), else the first report interval that counted
-    them all."""
+    """Seconds from the start until the join storm of ``users`` was over: the last receipt of
+    the first ``users - 1`` join events (each user's first registration is one; the very first
+    user's join has no receiver), so the ``get-users`` lists of a big ramp, O(users³) bytes, are
+    all delivered before the window opens; else the first report interval that counted them."""
     if users <= 1:
         return 0.0
     if len(joins) >= users - 1:
-        return sorted(joins)[users - 2] / 1e6 - started
+        first = sorted(joins.values())[: users - 1]
+        return max(max(t_recv, t_send) for t_send, t_recv in first) / 1e6 - started
     for row in summary.get("series") or []:
         if row.get("users", 0) >= users:
             return float(row["t"])
@@ -112,21 +114,24 @@ def read_window(folder: Path, summary: Mapping[str, Any], *, users: int,
     if not paths:
         raise InputError(f"{folder}: no deliveries-*.csv (the capacity search needs --raw)")
     rows: list[tuple[str, str, int, str, str, str]] = []
-    joins: dict[str, int] = {}
+    joins: dict[str, tuple[int, int]] = {}  # key -> (send, last receipt)
     for path in paths:
         with path.open(newline="", encoding="utf-8") as lines:
             for row in csv.DictReader(lines):
                 t_send = int(row["t_send_us"])
                 if row["kind"] == "join":
-                    joins.setdefault(row["key"], t_send)
+                    seen = joins.get(row["key"], (t_send, t_send))
+                    t_recv = int(row["t_recv_us"]) if row["t_recv_us"] else t_send
+                    joins[row["key"]] = (t_send, max(seen[1], t_recv))
                 rows.append((row["kind"], row["key"], t_send, row["status"],
                              row["latency_us"], row["latency_sched_us"]))
-    start_s = min(_ramp_done(summary, users, list(joins.values()), started) + settle, measured)
+    start_s = min(_ramp_done(summary, users, joins, started) + settle, measured)
     lo, hi = int((started + start_s) * 1e6), int((started + measured) * 1e6)
     hists: dict[tuple[str, str], HdrHistogram] = {
         (k, s): new_histogram() for k in KINDS for s in ("actual", "scheduled")}
     counts: dict[str, dict[str, int]] = {
-        k: {"events": 0, "expected": 0, "delivered": 0, "lost": 0, "late": 0} for k in KINDS}
+        k: {"events": 0, "expected": 0, "delivered": 0, "lost": 0, "late": 0, "duplicates": 0}
+        for k in KINDS}
     keys: dict[str, set[str]] = {k: set() for k in KINDS}
     deliveries = 0
     for kind, key, t_send, status, latency, latency_sched in rows:
@@ -134,6 +139,9 @@ def read_window(folder: Path, summary: Mapping[str, Any], *, users: int,
             continue
         keys[kind].add(key)
         c = counts[kind]
+        if status == "duplicate":
+            c["duplicates"] += 1
+            continue
         if status != "optional":
             c["expected"] += 1
         if status == "lost":
@@ -151,8 +159,6 @@ def read_window(folder: Path, summary: Mapping[str, Any], *, users: int,
     kinds: dict[str, Any] = {}
     for kind in KINDS:
         entry: dict[str, Any] = {**counts[kind], "events": len(keys[kind])}
-        # duplicates are not in the raw file: the whole run's count stands in
-        entry["duplicates"] = int(whole.get(kind, {}).get("duplicates", 0))
         last = whole.get(kind, {}).get("latency_ms", {}).get("last")
         entry["latency_ms"] = {
             "actual": percentiles_ms(hists[kind, "actual"]),

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import shutil
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -17,7 +19,13 @@ from wsprobe.errors import InputError
 from wsprobe.load.config import UserKind, parse_duration
 from wsprobe.load.profile import Profile, make_kind
 
-__all__ = ["behaviour_options", "bundled_or", "duration", "kinds_from"]
+__all__ = ["behaviour_options", "bundled_or", "claim_output", "duration", "kinds_from"]
+
+# the files and folders a load run or a capacity search writes into its output folder
+_RUN_FILES = ("summary.json", "config.json", "capacity.json", "histograms.json", "steps.csv",
+              "report.html", "summary.csv", "summary.md", "deliveries-*.csv", "worker-*.json",
+              "locust_*.csv", "locust-*.log", "process-*.err")
+_RUN_MARKERS = ("summary.json", "config.json", "capacity.json", "deliveries-*.csv")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,6 +78,25 @@ def kinds_from(profile: Profile, flags: Mapping[str, Any]) -> tuple[UserKind, ..
     overrides = {_BEHAVIOUR_FIELDS[k]: v for k, v in flags.items() if v is not None}
     kinds = profile.kinds or (make_kind("user", 1, profile.defaults),)
     return tuple(dataclasses.replace(kind, **overrides) for kind in kinds)
+
+
+def claim_output(folder: Path, *, overwrite: bool) -> None:
+    """Make sure ``folder`` holds no other run: refuse one that does (exit 2), or with
+    ``overwrite`` remove that run's files first, so no file of it is read as part of this one."""
+    if not folder.is_dir():
+        return
+    found = sorted(p.name for marker in _RUN_MARKERS for p in folder.glob(marker))
+    if not found:
+        return
+    if not overwrite:
+        raise InputError(f"output folder {folder} already holds a run ({', '.join(found[:3])}); "
+                         "choose another -o, or pass --overwrite to replace it")
+    for pattern in _RUN_FILES:
+        for path in folder.glob(pattern):
+            path.unlink()
+    steps = folder / "steps"
+    if steps.is_dir():
+        shutil.rmtree(steps)
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from wsprobe.cli._load_options import behaviour_options, bundled_or, kinds_from
+from wsprobe.cli._load_options import behaviour_options, bundled_or, claim_output, kinds_from
 from wsprobe.cli._load_options import duration as _duration
 from wsprobe.errors import InputError
 
@@ -69,13 +69,17 @@ def _percent(ctx: click.Context, param: click.Parameter, value: str) -> float:
               help="Worker processes per step (0: one process; raise it when the generator "
                    "saturates).")
 @click.option("--max-cpu", type=click.FloatRange(0.1, 1.0), default=0.9, show_default=True,
-              help="Generator CPU above which a step is invalid (the search stops).")
+              help="Generator CPU (mean over a step's window) above which the step is "
+                   "invalid (the search stops).")
 @click.option("--max-lag", callback=_duration, default=None,
-              help="Generator scheduling-lag p99 above which a step is invalid (default 20ms).")
+              help="A scheduled send leaving later than this is late; over 5% late sends in a "
+                   "step's window make it invalid (default 50ms).")
 @click.option("--allow-remote", is_flag=True,
               help="Allow a target that is not on loopback (only hosts you own).")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: a new timestamped folder under reports/).")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the search already in --output (default: refuse such a folder).")
 @click.option("--report/--no-report", default=True, show_default=True,
               help="Write report.html, summary.csv and summary.md at the end.")
 @click.option("-q", "--quiet", is_flag=True, help="No line per step.")
@@ -87,7 +91,8 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
             heartbeat: float | None, focus_flips_per_minute: float | None,
             chats_per_minute: float | None, calls_per_minute: float | None,
             late_after: float | None, loss_timeout: float, workers: int, max_cpu: float,
-            max_lag: float | None, allow_remote: bool, output: Path | None, report: bool,
+            max_lag: float | None, allow_remote: bool, output: Path | None, overwrite: bool,
+            report: bool,
             quiet: bool) -> None:
     """Search the number of users URL holds within every --slo (default URL: the bundled
     reference backend on a free loopback port).
@@ -117,25 +122,31 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
     if url is not None:
         check_loopback(url, allow_remote=allow_remote)
     out = output or Path("reports") / f"capacity-{time.strftime('%Y%m%d-%H%M%S')}"
+    claim_output(out, overwrite=overwrite)
     given_rate = spawn_rate or prof.run.get("spawn-rate")
     rate = float(given_rate or 50.0)
 
     def show(done: StepDone) -> None:
         s = done.step
         p99 = ", ".join(f"{k} p99 {v.p99_ms} ms ({v.samples})" for k, v in s.kinds.items())
-        verdict = "held" if s.held else "BROKE " + "; ".join(s.broken)
+        verdict = {"held": "held", "broken": "BROKE " + "; ".join(s.broken),
+                   "inconclusive": "inconclusive: " + "; ".join(s.broken) + " (moving up)",
+                   }[s.verdict]
+        verdict += f" on {s.verdict_samples} samples" if s.verdict != "inconclusive" else ""
         nxt = f" -> next {done.search_next}" if done.search_next else ""
         click.echo(f"[repeat {s.repeat} step {s.step} {s.phase}] {s.users} users: {p99}; "
                    f"{s.deliveries_per_s:,.0f} deliveries/s; {verdict}{nxt}", err=True)
 
     with bundled_or(url) as target:
-        preflight(target)
+        note = preflight(target, timeout=loss_timeout)
+        if note is not None:
+            click.secho(f"warning: {note}", fg="yellow", err=True)
         load = LoadConfig(
             url=target, users=start, spawn_rate=float(rate), duration=hold, kinds=kinds,
             run_id=uuid.uuid4().hex[:8], output=str(out),
             late_after=late_after if late_after is not None else prof.run.get("late-after", 1.0),
             loss_timeout=loss_timeout, max_cpu=max_cpu,
-            max_lag=max_lag if max_lag is not None else 0.02, raw=True, slos=slos,
+            max_lag=max_lag if max_lag is not None else 0.05, raw=True, slos=slos,
             workers=workers, allow_remote=allow_remote,
         )
         config = CapacityConfig(load=load, slos=slos, plan=plan, repeats=repeats, hold=hold,
@@ -143,16 +154,25 @@ def command(ctx: click.Context, *, url: str | None, slos: tuple[str, ...], profi
                                 output=out, min_samples=min_samples,
                                 auto_spawn=given_rate is None)
         result = run_capacity(config, on_step=None if quiet else show)
-    users, spread = result.capacity_users(), result.spread_users()
+    shown, spread = result.capacity_text(), result.spread_users()
     if result.stopped:
         click.secho(f"stopped early: {result.stopped}", fg="yellow", err=True)
-    elif users is None:
-        click.secho(f"no user count met {', '.join(slos)}", fg="red", err=True)
-    else:
-        rate_at = result.capacity_rate()
-        click.echo(f"capacity: {users:g} users (spread {spread[0]} to {spread[1]} over "
+    if shown is None and result.exit_code == 130:
+        pass  # the stop line said it all
+    elif shown is None:
+        judged = any(r.failing is not None for r in result.repeats)
+        click.secho(f"no user count met {', '.join(slos)}" if judged else
+                    "no step had enough samples to judge: raise --max-step, or --heartbeat "
+                    "faster", fg="red", err=True)
+    elif spread is not None:
+        failing = [r.failing for r in result.repeats if r.failing is not None]
+        why = " (nothing broke up to --max-users)" if result.at_least() and not result.stopped \
+            else " (the search stopped before a step broke)" if result.at_least() \
+            else f" (below {min(failing)}; the search stopped before the resolution)" \
+            if result.stopped and failing else ""
+        click.echo(f"capacity: {shown} users{why} (spread {spread[0]} to {spread[1]} over "
                    f"{len(result.repeats)} repeats), "
-                   f"{rate_at or 0:,.0f} deliveries/s at {', '.join(slos)}" if spread else "")
+                   f"{result.capacity_rate() or 0:,.0f} deliveries/s at {', '.join(slos)}")
     if report:
         from wsprobe.report import write_report
 

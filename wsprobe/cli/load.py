@@ -11,17 +11,17 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import click
 
-from wsprobe.cli._load_options import behaviour_options, bundled_or, kinds_from
+from wsprobe.cli._load_options import behaviour_options, bundled_or, claim_output, kinds_from
 from wsprobe.cli._load_options import duration as _duration
-from wsprobe.errors import InputError, WsprobeError
+from wsprobe.errors import InputError, Interrupted, WsprobeError
 from wsprobe.load.config import LoadConfig
 from wsprobe.load.launcher import Launch, check_loopback, launch, preflight
 from wsprobe.load.profile import Profile, load_profile
 from wsprobe.load.slo import parse_slo
+from wsprobe.targets import is_loopback
 
 __all__ = ["command"]
 
@@ -31,104 +31,14 @@ def _default_output() -> Path:
     return Path("reports") / f"load-{stamp}-{uuid.uuid4().hex[:4]}"
 
 
-class _Progress:
-    """Renders the master's progress lines: a rich live table on a terminal, else plain lines."""
-
-    def __init__(self, *, quiet: bool) -> None:
-        from rich.console import Console
-
-        self.console = Console(stderr=True)
-        self.quiet = quiet
-        self.live: Any = None
-        self._last_plain = 0.0
-
-    def __enter__(self) -> _Progress:
-        if self.console.is_terminal and not self.quiet:
-            from rich.live import Live
-
-            self.live = Live(console=self.console, refresh_per_second=4, transient=False)
-            self.live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.live is not None:
-            self.live.__exit__(None, None, None)
-
-    def __call__(self, line: dict[str, Any]) -> None:
-        kind = line.get("type")
-        if kind == "start" and line.get("web_ui"):
-            self.console.print(f"Locust web UI: {line['web_ui']}")
-        elif kind == "progress":
-            if self.live is not None:
-                self.live.update(self._table(line))
-            elif not self.quiet and time.monotonic() - self._last_plain >= 5:
-                self._last_plain = time.monotonic()
-                parts = [f"{k} {v['delivered']} ok {v['lost']} lost p99 {v['p99']} ms"
-                         for k, v in line["kinds"].items()]
-                self.console.print(
-                    f"[{line['elapsed']:>6.1f}s] users {line['users']} sockets {line['sockets']} | "
-                    + " | ".join(parts),
-                    highlight=False,
-                )
-
-    @staticmethod
-    def _table(line: dict[str, Any]) -> Any:
-        from rich import box
-        from rich.table import Table
-
-        table = Table(
-            title=f"wsprobe load  {line['elapsed']:.0f}s  users {line['users']}  "
-            f"sockets {line['sockets']}  (latency from the actual send)",
-            title_justify="left",
-            box=box.SIMPLE,
-            pad_edge=False,
-        )
-        for col in ("kind", "events", "got", "lost", "dup", "p50 ms", "p99 ms", "max ms"):
-            table.add_column(col, justify="right" if col != "kind" else "left", no_wrap=True)
-        for kind, v in line["kinds"].items():
-            table.add_row(kind, str(v["events"]), str(v["delivered"]), str(v["lost"]),
-                          str(v["duplicates"]), _ms(v["p50"]), _ms(v["p99"]), _ms(v["max"]))
-        return table
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}" if value >= 1 else f"{value:.2f}"
-
-
 def _print_summary(out: Path) -> None:
-    from rich import box
     from rich.console import Console
-    from rich.table import Table
+
+    from wsprobe.cli._load_console import print_summary
 
     path = out / "summary.json"
-    if not path.exists():
-        return
-    summary = json.loads(path.read_text(encoding="utf-8"))
-    console = Console()
-    table = Table(title=f"{out}\nlatency in ms from the scheduled send", title_justify="left",
-                  box=box.SIMPLE, pad_edge=False)
-    for col in ("kind", "events", "expect", "got", "lost", "dup", "late",
-                "p50", "p99", "p99.9", "max"):
-        table.add_column(col, justify="left" if col == "kind" else "right", no_wrap=True)
-    for kind, v in summary["kinds"].items():
-        lat = v["latency_ms"]["scheduled"]
-        table.add_row(kind, *(str(v[k]) for k in ("events", "expected", "delivered", "lost",
-                                                    "duplicates", "late")),
-                      *(_ms(lat[p]) for p in ("p50", "p99", "p99.9", "max")))
-    console.print(table)
-    for reason in summary["validity"]["reasons"]:
-        console.print(f"[yellow]invalid measurement:[/yellow] {reason}")
-    target = summary["target"]
-    if not target["ok"]:
-        console.print(f"[red]target broke:[/red] {target['connect_failures']} failed connections, "
-                      f"{target['closed_by_server']} closed by the server, "
-                      f"{target['protocol_errors']} protocol errors {target['errors']}")
-        for problem in target.get("problems", [])[:5]:
-            console.print(f"  {problem}", highlight=False, markup=False)
-    for slo in summary["slo"]:
-        mark = "[green]ok[/green]" if slo["ok"] else "[red]BROKEN[/red]"
-        console.print(f"SLO {slo['slo']}: measured {slo['measured']} {slo['unit']} {mark}")
-    console.print(f"verdict: {summary['verdict']} (exit {summary['exit_code']})")
+    if path.exists():
+        print_summary(Console(), str(out), json.loads(path.read_text(encoding="utf-8")))
 
 
 @click.command("load")
@@ -154,8 +64,9 @@ def _print_summary(out: Path) -> None:
               help="Run only the master; workers join with --worker --master-host.")
 @click.option("--expect-workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="With --master: workers to wait for.")
-@click.option("--master-bind", default="0.0.0.0", show_default=True,
-              help="With --master: the interface workers connect to.")
+@click.option("--master-bind", default=None,
+              help="With --master: the interface workers connect to (default 127.0.0.1 for a "
+                   "loopback target, whose workers must run on this host; else 0.0.0.0).")
 @click.option("--worker", "as_worker", is_flag=True, help="Run one worker of a remote master.")
 @click.option("--master-host", default="127.0.0.1", show_default=True,
               help="With --worker: the master's host.")
@@ -166,6 +77,8 @@ def _print_summary(out: Path) -> None:
                    "if broken.")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: a new timestamped folder under reports/).")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the run already in --output (default: refuse such a folder).")
 @click.option("--headless", is_flag=True, help="No Locust web UI (for CI).")
 @click.option("--web-port", type=click.IntRange(1, 65535), default=8089, show_default=True,
               help="Port of Locust's web UI (on 127.0.0.1) unless --headless.")
@@ -174,9 +87,11 @@ def _print_summary(out: Path) -> None:
 @click.option("--raw/--no-raw", default=True, show_default=True,
               help="Stream every delivery to deliveries-*.csv.")
 @click.option("--max-cpu", type=click.FloatRange(0.1, 1.0), default=0.9, show_default=True,
-              help="Generator CPU (fraction of a core) above which the run is invalid.")
+              help="Generator CPU (fraction of a core, mean over the run) above which the run "
+                   "is invalid.")
 @click.option("--max-lag", callback=_duration, default=None,
-              help="Generator scheduling-lag p99 above which the run is invalid (default 50ms).")
+              help="A scheduled send leaving later than this is late; over 5% late sends make "
+                   "the run invalid (default 50ms).")
 @click.option("--seed", type=int, default=None,
               help="Seed the users' random choices (chat targets, gaps) for repeatable mixes.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
@@ -186,10 +101,11 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             heartbeat: float | None, focus_flips_per_minute: float | None,
             chats_per_minute: float | None, calls_per_minute: float | None,
             session: float | None, late_after: float | None, loss_timeout: float | None,
-            workers: int | None, as_master: bool, expect_workers: int, master_bind: str,
+            workers: int | None, as_master: bool, expect_workers: int, master_bind: str | None,
             as_worker: bool,
             master_host: str, master_port: int | None, slos: tuple[str, ...],
-            output: Path | None, headless: bool, web_port: int, allow_remote: bool, raw: bool,
+            output: Path | None, overwrite: bool, headless: bool, web_port: int,
+            allow_remote: bool, raw: bool,
             max_cpu: float, max_lag: float | None, seed: int | None, quiet: bool) -> None:
     """Fan-out load on URL (default: the bundled reference backend on a free loopback port).
 
@@ -213,7 +129,10 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
     if url is not None:
         check_loopback(url, allow_remote=allow_remote)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    config_loss_timeout = float(loss_timeout if loss_timeout is not None
+                                else prof.run.get("loss-timeout", 5.0))
     out = output if output is not None else _default_output()
+    claim_output(out, overwrite=overwrite)
     plan = Launch(
         workers=n_workers if not as_master else expect_workers,
         role="master" if as_master else "worker" if as_worker else "auto",
@@ -222,7 +141,9 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
     )
     with bundled_or(url) as target:
         if not as_master:
-            preflight(target)
+            note = preflight(target, timeout=config_loss_timeout)
+            if note is not None:
+                click.secho(f"warning: {note}", fg="yellow", err=True)
         config = LoadConfig(
             url=target,
             users=n_users,
@@ -232,8 +153,7 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             run_id=uuid.uuid4().hex[:8],
             output=str(out),
             late_after=late_after if late_after is not None else prof.run.get("late-after", 1.0),
-            loss_timeout=loss_timeout if loss_timeout is not None
-            else prof.run.get("loss-timeout", 5.0),
+            loss_timeout=config_loss_timeout,
             max_cpu=max_cpu,
             max_lag=max_lag if max_lag is not None else 0.05,
             raw=raw,
@@ -244,13 +164,18 @@ def command(ctx: click.Context, *, url: str | None, profile: Path | None, users:
             web_port=web_port,
             allow_remote=allow_remote,
             seed=seed,
-            extra={"master_bind": master_bind} if as_master else {},
+            extra={"master_bind": master_bind or ("127.0.0.1" if is_loopback(target)
+                                                  else "0.0.0.0")} if as_master else {},
         )
-        with _Progress(quiet=quiet) as progress:
+        from wsprobe.cli._load_console import Progress
+
+        with Progress(quiet=quiet) as progress:
             code = launch(config, plan, on_line=progress)
     if not as_worker:
         _print_summary(out)
         _write_report(out)
+    if code == Interrupted.exit_code:
+        raise Interrupted(f"interrupted; what was measured until then is in {out}")
     ctx.exit(code)
 
 

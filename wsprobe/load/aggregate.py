@@ -41,11 +41,16 @@ class NodeState:
     refused: int = 0
     protocol_errors: int = 0
     closed_by_server: int = 0
+    reconnects: int = 0
+    registrations: int = 0
     problems: list[str] = field(default_factory=list)
     timestamps: str | None = None
     internal_errors: int = 0
     internal_problems: list[str] = field(default_factory=list)
     final: dict[str, Any] | None = None
+    sends: int = 0
+    late_sends: int = 0
+    send_lag_max_us: int = 0
 
 
 @dataclass(slots=True)
@@ -55,6 +60,12 @@ class _Bucket:
     sockets: dict[str, int] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
     lag: dict[str, float] = field(default_factory=dict)
+    sends: int = 0
+    late_sends: int = 0
+    closed_by_server: int = 0
+    connect_failures: int = 0
+    refused: int = 0
+    reconnects: int = 0
 
 
 class Aggregator:
@@ -96,6 +107,10 @@ class Aggregator:
             state.lag.decode_and_add(monitor["lag"].encode("ascii"))
         if monitor.get("cpu") is not None:
             state.cpu.append(monitor["cpu"])
+        sends = report.get("sends") or {"count": 0, "late": 0, "lag_max_us": 0}
+        state.sends += sends["count"]
+        state.late_sends += sends["late"]
+        state.send_lag_max_us = max(state.send_lag_max_us, sends["lag_max_us"])
         state.users, state.sockets = report["users"], report["sockets"]
         state.pending, state.incomplete = report["pending"], report["incomplete"]
         clock = report.get("clock")
@@ -108,6 +123,8 @@ class Aggregator:
         state.refused += report["refused"]
         state.protocol_errors += report["protocol_errors"]
         state.closed_by_server += report.get("closed_by_server", 0)
+        state.reconnects += report.get("reconnects", 0)
+        state.registrations = report.get("registrations", state.registrations)  # cumulative
         state.timestamps = report.get("timestamps") or state.timestamps
         state.internal_errors = report.get("internal_errors", 0)  # cumulative
         state.internal_problems = report.get("internal_problems") or state.internal_problems
@@ -127,6 +144,12 @@ class Aggregator:
             bucket.cpu[state.node] = monitor["cpu"]
         if monitor.get("lag_p99_us") is not None:
             bucket.lag[state.node] = monitor["lag_p99_us"] / 1000
+        bucket.sends += sends["count"]
+        bucket.late_sends += sends["late"]
+        bucket.closed_by_server += report.get("closed_by_server", 0)
+        bucket.connect_failures += report["connect_failures"]
+        bucket.refused += report["refused"]
+        bucket.reconnects += report.get("reconnects", 0)
 
         events = self._events
         for key, kind_name, t_send, last, expected, delivered in report["events"]:
@@ -171,6 +194,12 @@ class Aggregator:
                 "workers": len(bucket.users),
                 "cpu_max": round(max(bucket.cpu.values()), 3) if bucket.cpu else None,
                 "lag_p99_max_ms": round(max(bucket.lag.values()), 3) if bucket.lag else None,
+                "sends": bucket.sends,
+                "late_sends": bucket.late_sends,
+                "closed_by_server": bucket.closed_by_server,
+                "connect_failures": bucket.connect_failures,
+                "refused": bucket.refused,
+                "reconnects": bucket.reconnects,
                 "kinds": kinds,
             }
         )

@@ -11,10 +11,16 @@ Rules, all on one reference clock in microseconds:
 * a local socket is **expected** to receive an event when it registered before the event was sent,
   belongs to another user than the sender (and to the target user for ``chat`` and ``signal``),
   and did not begin to close within ``late_after`` of the send;
-* the first copy at a socket is a delivery (``delivered`` if expected, ``optional`` otherwise);
-  every further copy is a duplicate; a delivery later than ``late_after`` is also ``late``;
-* an expected socket without a copy when the event is finalized (``loss_timeout`` after the send,
-  or at :meth:`FanoutTracker.finalize_all`) is ``lost``;
+* the first copy at a socket is a delivery, classified once the event is finalized
+  (``loss_timeout`` after the send, or at :meth:`FanoutTracker.finalize_all`): at an expected
+  socket it is ``delivered``, or ``late`` when it came later than ``late_after`` (``late`` is
+  counted among the delivered too); at any other socket it is ``optional``;
+* every further copy at a socket is a ``duplicate``, except for ``join`` and ``leave``: those are
+  states read from ``get-users`` lists (:meth:`FanoutTracker.observed`), delivered by the first
+  list at a socket that shows the change; every later list that shows it again (a server that
+  re-broadcasts the list on every change, or sends one list per socket) restates the state and is
+  no copy at all, so a correct server has no duplicates whichever broadcast policy it follows;
+* an expected socket without a copy when the event is finalized is ``lost``;
 * a receipt whose send record never arrives within ``loss_timeout`` of its receipt, or that came
   more than ``skew`` before the send it names (the same user id leaving and coming back on a
   reconnect), is ``unmatched``; a smaller negative latency (clock offsets across hosts) is counted
@@ -72,7 +78,7 @@ class Delivery:
     t_send: int
     t_sched: int
     t_recv: int | None
-    status: str  # delivered | late | optional | lost
+    status: str  # delivered | late | optional | lost | duplicate
 
     @property
     def latency(self) -> int | None:
@@ -134,7 +140,8 @@ class _Event:
     sent: Sent | None = None
     firsts: dict[SocketId, int] = field(default_factory=dict)
     created: int = 0
-    early_duplicates: int = 0  # copies beyond the first, seen before the send record
+    early_duplicates: list[tuple[SocketId, int]] = field(default_factory=list)
+    # copies beyond the first, seen before the send record
 
 
 RecordLatency = Callable[[Kind, int, int], None]
@@ -219,7 +226,9 @@ class FanoutTracker:
             for socket in stale:
                 del event.firsts[socket]
         event.sent = sent
-        self.counts[sent.kind].duplicates += event.early_duplicates
+        for socket, t_recv in event.early_duplicates:
+            self._duplicate(sent, socket, t_recv)
+        event.early_duplicates.clear()
         heapq.heappush(self._deadlines, (sent.t_send + self.loss_timeout, sent.key))
         for socket, t_recv in event.firsts.items():
             self._first_copy(sent, socket, t_recv)
@@ -234,28 +243,33 @@ class FanoutTracker:
         if socket in firsts:
             sent = event.sent
             if sent is not None:
-                self.counts[sent.kind].duplicates += 1
+                self._duplicate(sent, socket, t_recv)
             else:
-                event.early_duplicates += 1
+                event.early_duplicates.append((socket, t_recv))
             return
         firsts[socket] = t_recv
         if event.sent is not None:
             self._first_copy(event.sent, socket, t_recv)
 
+    def observed(self, key: str, socket: SocketId, t_recv: int) -> None:
+        """A ``get-users`` list at a local socket showed the state change ``key`` (a join or a
+        leave) at ``t_recv``; only the first showing at a socket counts (see the module doc)."""
+        event = self._events.get(key)
+        if event is None or socket not in event.firsts:
+            self.received(key, socket, t_recv)
+
     def _first_copy(self, sent: Sent, socket: SocketId, t_recv: int) -> None:
         latency = t_recv - sent.t_send
-        counts = self.counts[sent.kind]
         if latency < 0:
-            counts.negative += 1
+            self.counts[sent.kind].negative += 1
             latency = 0
-        if latency > self.late_after:
-            counts.late += 1
         self._record(sent.kind, latency, max(t_recv - sent.t_sched, latency))
+
+    def _duplicate(self, sent: Sent, socket: SocketId, t_recv: int) -> None:
+        self.counts[sent.kind].duplicates += 1
         if self._on_delivery is not None:
-            status = "late" if latency > self.late_after else "delivered"
-            self._on_delivery(
-                Delivery(sent.kind, sent.key, socket, sent.t_send, sent.t_sched, t_recv, status)
-            )
+            self._on_delivery(Delivery(sent.kind, sent.key, socket, sent.t_send, sent.t_sched,
+                                       t_recv, "duplicate"))
 
     # finalization ------------------------------------------------------------------------
 
@@ -315,21 +329,31 @@ class FanoutTracker:
         del self._events[event.key]
         sent = event.sent
         if sent is None:
-            self.unmatched += len(event.firsts) + event.early_duplicates
+            self.unmatched += len(event.firsts) + len(event.early_duplicates)
             return None
         counts = self.counts[sent.kind]
         firsts = event.firsts
-        expected = delivered = 0
-        for socket in self._expected(sent):
-            expected += 1
-            if socket in firsts:
+        expected_at = set(self._expected(sent))
+        expected = len(expected_at)
+        delivered = late = 0
+        emit = self._on_delivery
+        for socket, t_recv in firsts.items():
+            if socket in expected_at:
                 delivered += 1
-            elif self._on_delivery is not None:
-                self._on_delivery(
-                    Delivery(sent.kind, sent.key, socket, sent.t_send, sent.t_sched, None, "lost")
-                )
+                status = "late" if t_recv - sent.t_send > self.late_after else "delivered"
+                late += status == "late"
+            else:
+                status = "optional"
+            if emit is not None:
+                emit(Delivery(sent.kind, sent.key, socket, sent.t_send, sent.t_sched, t_recv,
+                              status))
+        if emit is not None:
+            for socket in expected_at.difference(firsts):
+                emit(Delivery(sent.kind, sent.key, socket, sent.t_send, sent.t_sched, None,
+                              "lost"))
         counts.expected += expected
         counts.delivered += delivered
+        counts.late += late
         counts.lost += expected - delivered
         counts.optional += len(firsts) - delivered
         return EventOutcome(

@@ -52,32 +52,56 @@ def free_port() -> int:
         return port
 
 
-def preflight(url: str, *, timeout: float = 5.0) -> None:
-    """Connect, register a probe user and wait for ``get-users``; else :class:`UnreachableError`."""
-    from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketException
+def preflight(url: str, *, timeout: float = 5.0) -> str | None:
+    """Connect and register a probe user before any load starts.
+
+    A refused connection or handshake, a close after registering, or an answer that is not JSON
+    raise :class:`UnreachableError` (exit 3), each named. A ``get-users`` answer slower than
+    ``timeout`` (the run's ``--loss-timeout``) is *not* fatal: under load, slow answers are the
+    measurement (late or lost joins); the returned note says so. None when all went well.
+    """
+    from websockets.exceptions import (
+        ConnectionClosed,
+        InvalidHandshake,
+        InvalidURI,
+        WebSocketException,
+    )
     from websockets.sync.client import connect
 
     try:
-        with connect(url, open_timeout=timeout, close_timeout=1) as ws:
+        ws = connect(url, open_timeout=max(timeout, 5.0), close_timeout=1)
+    except TimeoutError:
+        raise UnreachableError(f"{url}: no handshake within {max(timeout, 5.0):g} s") from None
+    except InvalidURI as exc:
+        raise InputError(f"target {url!r}: {exc}") from None
+    except InvalidHandshake as exc:
+        raise UnreachableError(f"{url}: refused the handshake: {exc}") from None
+    except (OSError, WebSocketException) as exc:
+        raise UnreachableError(f"{url}: connection refused or failed: {exc}") from None
+    try:
+        with ws:
             me = f"wsprobe-preflight-{os.getpid()}"
             ws.send(json.dumps({"type": "new-user-add", "userId": me}))
             deadline = time.monotonic() + timeout
             while True:
-                frame = ws.recv(timeout=max(deadline - time.monotonic(), 0.01))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                frame = ws.recv(timeout=left)
                 try:
                     message = json.loads(frame)
                 except ValueError:
                     raise UnreachableError(
-                        f"{url}: answered registration with a frame that is not JSON: {frame!r:.80}"
-                    ) from None
+                        f"{url}: protocol violation: answered registration with a frame that is "
+                        f"not JSON: {frame!r:.80}") from None
                 if isinstance(message, dict) and message.get("type") == "get-users":
-                    return
+                    return None
     except TimeoutError:
-        raise UnreachableError(f"{url}: no get-users within {timeout} s of registering") from None
-    except InvalidURI as exc:
-        raise InputError(f"target {url!r}: {exc}") from None
-    except (OSError, InvalidHandshake, WebSocketException) as exc:
-        raise UnreachableError(f"{url}: {exc}") from None
+        return (f"{url} did not answer a registration with get-users within {timeout:g} s "
+                "(--loss-timeout): the run goes on and counts slow answers as late or lost joins")
+    except (ConnectionClosed, OSError) as exc:
+        raise UnreachableError(f"{url}: closed the connection after new-user-add ({exc})") \
+            from None
 
 
 @dataclass(slots=True)
@@ -169,24 +193,44 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def _follow(head: subprocess.Popen[str], out: Path, on_line: OnLine) -> tuple[int | None, int]:
-    """Pass the head process's lines on until it exits; its ``done`` code and exit status."""
+    """Pass the head process's lines on until it exits; its ``done`` code and exit status.
+
+    On Ctrl-C or SIGTERM the head is told to stop (SIGTERM): it ends the run at once and writes
+    what it measured, marked interrupted, and its ``done`` line says 130. A second interrupt, or a
+    head that ends without one, gives up waiting (:class:`Interrupted`).
+    """
     code: int | None = None
     errors: list[str] = []
+
+    def read() -> None:
+        nonlocal code
+        if head.stdout is None:
+            return
+        for raw in head.stdout:
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if line.get("type") == "done":
+                code = int(line["exit"])
+            elif line.get("type") == "error":
+                errors.append(str(line.get("message")))
+            on_line(line)
+
     try:
-        if head.stdout is not None:
-            for raw in head.stdout:
-                try:
-                    line = json.loads(raw)
-                except ValueError:
-                    continue
-                if line.get("type") == "done":
-                    code = int(line["exit"])
-                elif line.get("type") == "error":
-                    errors.append(str(line.get("message")))
-                on_line(line)
+        read()
         rc = head.wait()
     except KeyboardInterrupt:
-        raise Interrupted("interrupted; partial results are in " + str(out)) from None
+        try:
+            if head.poll() is None:
+                head.send_signal(signal.SIGTERM)
+            read()
+            rc = head.wait()
+        except KeyboardInterrupt:
+            code = None
+        if code is None:
+            raise Interrupted("interrupted; partial results are in " + str(out)) from None
+        return 130, rc
     if code is None and errors:
         raise InputError("; ".join(errors))
     return code, rc

@@ -48,6 +48,9 @@ class Probe:
         self.offset_us = 0
         self.hists = KindHistograms()
         self._raw: IO[str] | None = None
+        # how to run a blocking file write: at once by default; the process entry passes a
+        # one-thread pool so that a big flush (a join storm's rows) never stalls the sends
+        self.run_blocking: Callable[[Callable[[], None]], None] = lambda write: write()
         self._rows: list[str] = []
         if raw_path is not None:
             self._raw = raw_path.open("w", encoding="utf-8", buffering=1 << 20)
@@ -60,12 +63,15 @@ class Probe:
         )
         self.clock = OffsetEstimator()
         self.draining = False
+        self.stopping = False  # interrupted: closes from now on are ours, not the server's
         self.outbox: list[tuple[Any, ...]] = []
         self.errors: dict[str, int] = {}
         self.connect_failures = 0
         self.refused = 0
         self.protocol_errors = 0
         self.closed_by_server = 0
+        self.reconnects = 0  # reconnect attempts after the server closed or dropped a socket
+        self.registrations = 0  # sockets whose new-user-add got its get-users answer
         self.kernel_timestamps: bool | None = None  # set by the first socket that connects
         self.problems: list[str] = []  # plain words, the first MAX_PROBLEMS only
         self.internal_errors = 0
@@ -73,10 +79,16 @@ class Probe:
         self._schemas: SchemaSet | None = None
         self._seen_types: dict[str, int] = {}
         self.users = 0
+        # scheduled sends (the open-loop plan) and those that left later than --max-lag
+        self.sends = 0
+        self.late_sends = 0
+        self._late_after_us = int(config.max_lag * 1e6)
+        self._send_lag_max = 0
+        self._reported_sends = (0, 0)
         self._reported: dict[Kind, Counts] = {k: Counts() for k in KINDS}
         self._reported_unmatched = 0
         self._reported_errors: dict[str, int] = {}
-        self._reported_failures = (0, 0, 0, 0)
+        self._reported_failures = (0, 0, 0, 0, 0)
         self._reported_problems = 0
         self._sockets = itertools.count(1)
         self._user_ids = itertools.count(1)
@@ -109,6 +121,15 @@ class Probe:
         self.outbox.append(
             (sent.key, sent.kind, sent.sender, sent.target, sent.t_sched, sent.t_send)
         )
+
+    def scheduled(self, t_sched: int, t_now: int) -> None:
+        """A scheduled action is about to send at ``t_now``, planned for ``t_sched``: the offered
+        load falls short of the plan when actions leave later than ``max_lag``."""
+        self.sends += 1
+        lag = t_now - t_sched
+        if lag > self._late_after_us:
+            self.late_sends += 1
+        self._send_lag_max = max(self._send_lag_max, lag)
 
     def relayed(self, records: Iterable[list[Any]]) -> None:
         """Send records of other workers."""
@@ -164,10 +185,16 @@ class Probe:
 
     def flush_raw(self) -> None:
         """Write the rows gathered so far (called every interval, so a crash loses little)."""
-        if self._raw is not None and self._rows:
-            self._raw.write("".join(self._rows))
+        raw = self._raw
+        if raw is not None and self._rows:
+            text = "".join(self._rows)
             self._rows.clear()
-            self._raw.flush()
+
+            def write() -> None:
+                raw.write(text)
+                raw.flush()
+
+            self.run_blocking(write)
 
     def close(self) -> None:
         """Flush and close the raw log."""
@@ -206,11 +233,15 @@ class Probe:
         }
         self._reported_errors = dict(self.errors)
         failures = (self.connect_failures, self.refused, self.protocol_errors,
-                    self.closed_by_server)
+                    self.closed_by_server, self.reconnects)
         before_f = self._reported_failures
         self._reported_failures = failures
         problems_from = self._reported_problems
         self._reported_problems = len(self.problems)
+        sends = (self.sends - self._reported_sends[0],
+                 self.late_sends - self._reported_sends[1], self._send_lag_max)
+        self._reported_sends = (self.sends, self.late_sends)
+        self._send_lag_max = 0
         hists = self.hists.encode()
         self.hists.reset()
         self.flush_raw()
@@ -228,6 +259,7 @@ class Probe:
             "hists": hists,
             "events": events,
             "monitor": monitor,
+            "sends": {"count": sends[0], "late": sends[1], "lag_max_us": sends[2]},
             "clock": None
             if clock is None or self.config.same_clock
             else {"offset_us": clock.offset_us, "uncertainty_us": clock.uncertainty_us},
@@ -236,8 +268,10 @@ class Probe:
             "refused": failures[1] - before_f[1],
             "protocol_errors": failures[2] - before_f[2],
             "closed_by_server": failures[3] - before_f[3],
+            "reconnects": failures[4] - before_f[4],
             "problems": self.problems[problems_from:],
             "internal_errors": self.internal_errors,
+            "registrations": self.registrations,  # cumulative
             "internal_problems": self.problems_internal[:3],
             "timestamps": {True: "kernel", False: "user", None: None}[self.kernel_timestamps],
         }

@@ -19,11 +19,15 @@ import argparse  # noqa: E402  # after monkey-patching, as locust requires
 import dataclasses  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import gevent  # noqa: E402
+from gevent.event import Event  # noqa: E402
+from gevent.threadpool import ThreadPool  # noqa: E402
 from locust import User, events  # noqa: E402
 from locust.env import Environment  # noqa: E402
 from locust.runners import STATE_STOPPED, LocalRunner, MasterRunner, WorkerRunner  # noqa: E402
@@ -94,10 +98,27 @@ class UserSide:
         self.config = config
         raw = out / f"deliveries-{node}.csv" if config.raw else None
         self.probe = Probe(config, node=node, raw_path=raw)
+        # the raw log is written by one thread of its own, in order, off the hub
+        self.writer = ThreadPool(1)
+        self.probe.run_blocking = self._write_later
+        self._closed = False
         env.wsprobe_probe = self.probe  # type: ignore[attr-defined]  # read by the users
         self.monitor = Monitor()
         self.on_event = _feed_locust(env)
         self.finished = False
+
+    def _write_later(self, write: Callable[[], None]) -> None:
+        self.writer.spawn(write)
+
+    def close(self) -> None:
+        """Finish the queued raw-log writes, then flush and close the log (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.writer.join()
+        self.probe.run_blocking = lambda write: write()
+        self.probe.close()
+        self.writer.kill()
 
     def report(self, *, final: bool = False) -> dict[str, Any]:
         """This interval's report (``final``: finalize every pending event first)."""
@@ -136,8 +157,12 @@ def run_worker(env: Environment, config: LoadConfig, *, node: str, out: Path,
         totals = probe.totals()
         (out / f"worker-{node}.json").write_text(json.dumps(totals, indent=2), encoding="utf-8")
         runner.send_message(MSG_FINAL, totals)
-        probe.close()
+        side.close()
 
+    def on_interrupt() -> None:  # Ctrl-C reaches the whole group: the master ends the run
+        probe.stopping = True
+
+    gevent.signal_handler(signal.SIGINT, on_interrupt)
     runner.register_message(MSG_SENDS, on_sends)
     runner.register_message(MSG_PONG, on_pong)
     runner.register_message(MSG_DRAIN, on_drain)
@@ -161,7 +186,7 @@ def run_worker(env: Environment, config: LoadConfig, *, node: str, out: Path,
 
     gevent.spawn(loop)
     runner.greenlet.join()
-    probe.close()
+    side.close()
     return 0
 
 
@@ -209,6 +234,18 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
         runner.register_message(MSG_FINAL, on_final)
         runner.register_message(MSG_HELLO, on_hello)
 
+    stop = Event()
+    interrupted: list[int] = []
+
+    def on_signal() -> None:  # Ctrl-C or SIGTERM: end the run now and write what was measured
+        if not interrupted:
+            interrupted.append(now_us())
+            if side is not None:
+                side.probe.stopping = True
+            stop.set()
+
+    gevent.signal_handler(signal.SIGINT, on_signal)
+    gevent.signal_handler(signal.SIGTERM, on_signal)
     csv_writer = StatsCSVFileWriter(env, PERCENTILES_TO_REPORT, str(out / "locust"), True)
     csv_greenlet = gevent.spawn(csv_writer.stats_writer)
     gevent.spawn(stats_history, runner)
@@ -230,6 +267,10 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
         assert isinstance(runner, MasterRunner)
         deadline = now_us() + 60_000_000
         while len(runner.clients.ready) < expect_workers or len(hellos) < expect_workers:
+            if interrupted:
+                _emit({"type": "error", "message": "interrupted while waiting for workers"})
+                runner.quit()
+                return 130
             if now_us() > deadline:
                 _emit({"type": "error", "message": f"only {len(runner.clients.ready)} of "
                        f"{expect_workers} workers connected within 60 s"})
@@ -255,15 +296,16 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
 
     progress_greenlet = gevent.spawn(progress)
     # the duration counts from the start of spawning (a master's start() blocks while it spawns)
-    gevent.sleep(max(started + int(config.duration * 1e6) - now_us(), 0) / 1e6)
+    stop.wait(max(started + int(config.duration * 1e6) - now_us(), 0) / 1e6)
 
     # ramp down at the spawn rate: leaving users are measured by those who stay
     ramp_start = now_us()
-    runner.start(0, config.spawn_rate)
-    ramp_deadline = ramp_start + int((config.users / config.spawn_rate + 15) * 1e6)
-    gevent.sleep(0.5)
-    while runner.user_count > 0 and now_us() < ramp_deadline:
-        gevent.sleep(0.1)
+    if not interrupted:
+        runner.start(0, config.spawn_rate)
+        ramp_deadline = ramp_start + int((config.users / config.spawn_rate + 15) * 1e6)
+        stop.wait(0.5)
+        while runner.user_count > 0 and now_us() < ramp_deadline and not interrupted:
+            stop.wait(0.1)
     runner.stop()
     stop_deadline = now_us() + 15_000_000
     while runner.state != STATE_STOPPED and now_us() < stop_deadline:
@@ -275,7 +317,8 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
     else:
         runner.send_message(MSG_DRAIN)
     reports_at_drain = {n: s.reports for n, s in agg.nodes.items()}
-    drain_deadline = drain_start + int(config.loss_timeout * 1e6)
+    drain_deadline = drain_start + int(min(config.loss_timeout, 5.0 if interrupted else 1e9)
+                                       * 1e6)
     while now_us() < drain_deadline:
         gevent.sleep(0.1)
         if side is not None:
@@ -291,7 +334,7 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
         totals = side.probe.totals()
         finals["local"] = totals
         (out / "worker-local.json").write_text(json.dumps(totals, indent=2), encoding="utf-8")
-        side.probe.close()
+        side.close()
         side.monitor.stop()
     else:
         runner.send_message(MSG_FLUSH)
@@ -311,6 +354,7 @@ def run_master(env: Environment, config: LoadConfig, out: Path, *, local: bool,
         ended_us=ended,
         locust_stats=runner.stats,
         workers=1 if local else expect_workers,
+        interrupted_us=interrupted[0] if interrupted else None,
     )
     write_outputs(out, agg, summary)
     csv_greenlet.kill(block=True)

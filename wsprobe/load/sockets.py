@@ -178,14 +178,15 @@ class ProbeSocket:
                         f"P3: the first get-users at a socket of {self.user.uid} does not list "
                         f"that user (it lists {listed or 'nobody'})")
             self.probe.tracker.socket_registered(self.sid, t)
+            self.probe.registrations += 1
         elif before is not ids:
             joined, left = _USERS.diff(before, ids, self.probe.prefix)
-            received = self.probe.tracker.received
+            observed = self.probe.tracker.observed
             sid = self.sid
             for key in joined:
-                received(key, sid, t)
+                observed(key, sid, t)
             for key in left:
-                received(key, sid, t)
+                observed(key, sid, t)
         if self.primary:
             self.user.online = ids
 
@@ -214,7 +215,7 @@ class ProbeSocket:
                 self.client.run()
             finally:
                 probe.tracker.socket_closing(self.sid, probe.now())
-            if self.user.left:
+            if self.user.left or probe.stopping:
                 return
             probe.closed_by_server += 1  # the server closed or dropped us: not our doing
             while True:
@@ -224,6 +225,7 @@ class ProbeSocket:
                 gevent.sleep(kind.reconnect_backoff * attempt)
                 if self.user.left:
                     return
+                probe.reconnects += 1
                 if self._reconnect():
                     attempt = 0
                     break

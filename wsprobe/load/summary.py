@@ -18,11 +18,13 @@ from wsprobe.load.config import LoadConfig
 from wsprobe.load.fanout import KINDS, Counts
 from wsprobe.load.histograms import SERIES, percentiles_ms, values_at
 from wsprobe.load.slo import evaluate, parse_slo
+from wsprobe.load.validity import MAX_LATE_SENDS, generator_reasons
 
-__all__ = ["SCHEMA", "build_summary", "exit_code_of", "progress_line", "write_outputs"]
+__all__ = ["SCHEMA", "build_summary", "exit_code_of", "progress_line", "target_down",
+           "write_outputs"]
 
 SCHEMA: Final = "wsprobe.load.summary/1"
-EXIT_OK, EXIT_SLO, EXIT_INVALID, EXIT_TARGET = 0, 1, 2, 3
+EXIT_OK, EXIT_SLO, EXIT_INVALID, EXIT_TARGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _iso(us: int) -> str:
@@ -46,8 +48,12 @@ def _kind_entry(counts: Counts, agg: Aggregator, kind: str) -> dict[str, Any]:
 
 
 def _validity(config: LoadConfig, agg: Aggregator, finals: Mapping[str, Any],
-              workers: int, kinds: Mapping[str, Any]) -> dict[str, Any]:
+              workers: int, kinds: Mapping[str, Any], *, ramp_down_s: float) -> dict[str, Any]:
+    """Whether the generator distorted the figures (:mod:`wsprobe.load.validity`): CPU over the
+    run, start-up interval aside; late sends over the steady part (after every user joined and
+    settled, before the ramp-down), so a join burst's lag is reported but forgiven."""
     reasons: list[str] = []
+    notes: list[str] = []
     per_node: dict[str, Any] = {}
     for name, state in sorted(agg.nodes.items()):
         cpu = state.cpu[1:] or state.cpu  # the first interval includes start-up
@@ -60,18 +66,28 @@ def _validity(config: LoadConfig, agg: Aggregator, finals: Mapping[str, Any],
             "cpu_max": round(max(cpu), 4) if cpu else None,
             "lag_p99_ms": lag_p99,
             "lag_max_ms": lag_max,
+            "sends": state.sends,
+            "late_sends": state.late_sends,
+            "send_lag_max_ms": round(state.send_lag_max_us / 1000, 3),
             "reports": state.reports,
         }
-        if cpu_mean is not None and cpu_mean > config.max_cpu:
-            reasons.append(
-                f"worker {name}: generator CPU {cpu_mean:.0%} of a core "
-                f"(limit {config.max_cpu:.0%})"
-            )
-        if lag_p99 is not None and lag_p99 > config.max_lag * 1000:
-            reasons.append(
-                f"worker {name}: scheduling lag p99 {lag_p99:.1f} ms "
-                f"(limit {config.max_lag * 1000:.1f} ms)"
-            )
+        reasons += generator_reasons(f"worker {name}", cpu, [], max_cpu=config.max_cpu,
+                                     max_lag_ms=config.max_lag * 1000)
+        if lag_p99 is not None and lag_p99 > config.max_lag * 1000 and state.timestamps == "user":
+            reasons.append(f"worker {name}: scheduling lag p99 {lag_p99:.1f} ms (limit "
+                           f"{config.max_lag * 1000:g} ms) with receipts stamped in user space")
+        elif lag_p99 is not None and lag_p99 > config.max_lag * 1000:
+            notes.append(f"worker {name}: scheduling lag p99 {lag_p99:.1f} ms (over "
+                         f"{config.max_lag * 1000:g} ms; receipts are kernel-stamped, and "
+                         f"{state.late_sends} of {state.sends} scheduled sends left late)")
+    steady_from = config.users / config.spawn_rate + max(k.connect_wait for k in config.kinds) + 1
+    steady = [r for r in agg.series
+              if steady_from <= r["t"] - config.report_interval and r["t"] <= ramp_down_s + 1e-9]
+    steady = steady or agg.series
+    sends = [(int(r.get("sends", 0)), int(r.get("late_sends", 0))) for r in steady]
+    reasons += generator_reasons(
+        f"{steady[0]['t'] - config.report_interval:g}-{steady[-1]['t']:g} s" if steady else "run",
+        [], sends, max_cpu=config.max_cpu, max_lag_ms=config.max_lag * 1000)
     for name, state in sorted(agg.nodes.items()):
         if state.internal_errors:
             first = state.internal_problems[0] if state.internal_problems else "?"
@@ -87,7 +103,11 @@ def _validity(config: LoadConfig, agg: Aggregator, finals: Mapping[str, Any],
     return {
         "valid": not reasons,
         "reasons": reasons,
-        "limits": {"max_cpu": config.max_cpu, "max_lag_ms": config.max_lag * 1000},
+        "notes": notes,
+        "limits": {"max_cpu": config.max_cpu, "max_lag_ms": config.max_lag * 1000,
+                   "max_late_sends": MAX_LATE_SENDS},
+        "steady": {"from_s": round(steady_from, 3), "to_s": ramp_down_s,
+                   "sends": sum(n for n, _ in sends), "late_sends": sum(k for _, k in sends)},
         "workers": per_node,
     }
 
@@ -101,15 +121,47 @@ def _target(agg: Aggregator) -> dict[str, Any]:
     refused = sum(s.refused for s in agg.nodes.values())
     protocol_errors = sum(s.protocol_errors for s in agg.nodes.values())
     closed = sum(s.closed_by_server for s in agg.nodes.values())
+    registrations = sum(s.registrations for s in agg.nodes.values())
+    opened = max((row["sockets"] for row in agg.series), default=0) or connect_failures
+    unanswered = registrations == 0 and opened > 0 and connect_failures < opened
+    broke = []  # each way the target broke, named (the reasons for exit 3)
+    if refused:
+        broke.append(f"{refused} connections refused")
+    if connect_failures - refused:
+        broke.append(f"{connect_failures - refused} connections failed")
+    if closed:
+        broke.append(f"{closed} sockets closed by the server")
+    if protocol_errors:
+        broke.append(f"{protocol_errors} protocol violations")
+    if unanswered:  # slow answers are measured (late or lost joins); none at all is P3 broken
+        broke.append("no socket's new-user-add was ever answered with get-users (P3)")
     return {
-        "ok": connect_failures == 0 and protocol_errors == 0 and closed == 0,
+        "ok": connect_failures == 0 and protocol_errors == 0 and closed == 0 and not unanswered,
+        "registrations": registrations,
+        "broke": broke,
+        "down": target_down(agg.series),
         "closed_by_server": closed,
+        "reconnects": sum(s.reconnects for s in agg.nodes.values()),
         "problems": [f"{name}: {p}" for name, s in sorted(agg.nodes.items()) for p in s.problems],
         "connect_failures": connect_failures,
         "refused": refused,
         "protocol_errors": protocol_errors,
         "errors": errors,
     }
+
+
+def target_down(series: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first interval in which the target looked dead: most open sockets closed by the
+    server, or connections refused; None if it never did."""
+    open_before = 0
+    for row in series:
+        closed, refused = row.get("closed_by_server", 0), row.get("refused", 0)
+        if refused or (closed and closed * 2 >= max(open_before, 1)):
+            return {"at_s": row["t"], "closed_by_server": closed, "refused": refused,
+                    "connect_failures": row.get("connect_failures", 0),
+                    "reconnects": row.get("reconnects", 0), "sockets_before": open_before}
+        open_before = row.get("sockets", 0)
+    return None
 
 
 def exit_code_of(summary: Mapping[str, Any]) -> int:
@@ -133,8 +185,10 @@ def build_summary(
     ended_us: int,
     locust_stats: Any,
     workers: int,
+    interrupted_us: int | None = None,
 ) -> dict[str, Any]:
-    """The whole ``summary.json`` document."""
+    """The whole ``summary.json`` document (``interrupted_us``: when Ctrl-C or SIGTERM ended the
+    run early; the summary then holds what was measured until then, marked interrupted)."""
     kinds: dict[str, Any] = {kind: _kind_entry(agg.totals[kind], agg, kind) for kind in KINDS}
     total = Counts()
     for kind in KINDS:
@@ -156,6 +210,9 @@ def build_summary(
             "duration_s": config.duration,
             "ramp_down_s": round((ramp_down_us - started_us) / 1e6, 3),
             "wall_s": round((ended_us - started_us) / 1e6, 3),
+            "interrupted": interrupted_us is not None,
+            "interrupted_at_s": None if interrupted_us is None
+            else round((interrupted_us - started_us) / 1e6, 3),
             "users": config.users,
             "spawn_rate": config.spawn_rate,
             "peak_users": max((row["users"] for row in agg.series), default=0),
@@ -208,11 +265,16 @@ def build_summary(
         "series": agg.series,
         "files": {},
     }
-    summary["validity"] = _validity(config, agg, finals, workers, kinds)
+    summary["validity"] = _validity(config, agg, finals, workers, kinds,
+                                    ramp_down_s=summary["run"]["ramp_down_s"])
     summary["slo"] = [r.as_dict() for r in evaluate(slos, kinds)]
     code = exit_code_of(summary)
-    summary["exit_code"] = code
     summary["verdict"] = {0: "ok", 1: "slo-broken", 2: "invalid", 3: "target-broken"}[code]
+    if interrupted_us is not None:  # the verdict is of the part that ran; the exit is 130
+        code = EXIT_INTERRUPTED
+        summary["verdict_until_interrupted"] = summary["verdict"]
+        summary["verdict"] = "interrupted"
+    summary["exit_code"] = code
     return summary
 
 
@@ -242,27 +304,37 @@ def write_outputs(out: Path, agg: Aggregator, summary: dict[str, Any]) -> None:
 
 
 def progress_line(agg: Aggregator, users: int, elapsed: float) -> dict[str, Any]:
-    """One progress line for the terminal: users, sockets and per-kind running figures."""
+    """One progress line: users, sockets, the target's health so far, and per kind what is known
+    already, on the final table's basis (latency from the *scheduled* send, every copy received
+    so far; delivered and lost are counted once an event is final, ``loss_timeout`` after it)."""
     kinds = {}
     for kind in KINDS:
         counts = agg.totals[kind]
-        hist = agg.hists.get(kind, "actual")
-        if counts.events or hist.get_total_count():
+        hist = agg.hists.get(kind, "scheduled")
+        received = hist.get_total_count()
+        if counts.events or received:
             stats = percentiles_ms(hist)
             kinds[kind] = {
                 "events": counts.events,
+                "received": received,
                 "delivered": counts.delivered,
                 "lost": counts.lost,
                 "duplicates": counts.duplicates,
-                "p50": stats["p50"],
-                "p99": stats["p99"],
-                "max": stats["max"],
+                "p50": stats["p50"] if received else None,
+                "p99": stats["p99"] if received else None,
+                "max": stats["max"] if received else None,
             }
+    nodes = agg.nodes.values()
     return {
         "type": "progress",
         "elapsed": round(elapsed, 1),
         "users": users,
-        "sockets": sum(s.sockets for s in agg.nodes.values()),
+        "sockets": sum(s.sockets for s in nodes),
         "cpu": {n: (s.cpu[-1] if s.cpu else None) for n, s in sorted(agg.nodes.items())},
+        "target": {"closed_by_server": sum(s.closed_by_server for s in nodes),
+                   "refused": sum(s.refused for s in nodes),
+                   "connect_failures": sum(s.connect_failures for s in nodes),
+                   "reconnects": sum(s.reconnects for s in nodes),
+                   "protocol_errors": sum(s.protocol_errors for s in nodes)},
         "kinds": kinds,
     }

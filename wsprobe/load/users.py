@@ -84,6 +84,7 @@ class Session:
                 self.wake.wait(delay)
                 continue
             _, _, action = heapq.heappop(self.schedule)
+            probe.scheduled(t_sched, probe.now())
             action(t_sched)
 
     # joining and leaving -----------------------------------------------------------------
